@@ -1,0 +1,2 @@
+//! meshgate: policy-as-code governance for data meshes.
+pub mod descriptor;
