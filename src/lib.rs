@@ -1,2 +1,4 @@
 //! meshgate: policy-as-code governance for data meshes.
+pub mod config;
 pub mod descriptor;
+pub mod discover;

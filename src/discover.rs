@@ -1,0 +1,234 @@
+//! Walks a mesh repository: finds domains, product descriptors and policy files.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use walkdir::WalkDir;
+
+use crate::config::Config;
+
+/// A domain folder `domains/<name>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainDir {
+    /// The domain's name (its folder name).
+    pub name: String,
+    /// Repo-relative path of its `domain.yaml` (or `.yml`/`.json`), if present.
+    pub descriptor: Option<String>,
+    /// Repo-relative paths of its local policies (`domains/<name>/policies/**/*.rego`).
+    pub policies: Vec<String>,
+}
+
+/// A product descriptor file found by the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductFile {
+    /// Repo-relative path with `/` separators.
+    pub path: String,
+    /// The domain whose folder holds the file, if any.
+    pub domain: Option<String>,
+}
+
+/// Everything the walk found, sorted by path.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// Domain folders.
+    pub domains: Vec<DomainDir>,
+    /// Product descriptors.
+    pub products: Vec<ProductFile>,
+    /// Global policy files (repo-relative), from the configured policy folders.
+    pub global_policies: Vec<String>,
+    /// Configured policy folders that do not exist (repo-relative).
+    pub missing_policy_dirs: Vec<String>,
+}
+
+/// Why the walk could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    /// The repository root is not a readable folder.
+    #[error("{path}: not a readable directory: {source}")]
+    Root {
+        /// The root given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A glob could not be compiled.
+    #[error("invalid glob `{0}`")]
+    Glob(String),
+}
+
+fn build_set(globs: &[String]) -> Result<GlobSet, DiscoverError> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).map_err(|_| DiscoverError::Glob(g.clone()))?);
+    }
+    b.build().map_err(|_| DiscoverError::Glob(globs.join(", ")))
+}
+
+/// Repo-relative path with `/` separators.
+pub fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn is_policy_file(name: &str) -> bool {
+    name.ends_with(".rego") && !name.ends_with("_test.rego")
+}
+
+/// Walks `root` following `config`. `policy_dirs` overrides `config.policies` when not empty.
+pub fn discover(root: &Path, config: &Config, policy_dirs: &[String]) -> Result<Inventory, DiscoverError> {
+    std::fs::read_dir(root).map_err(|source| DiscoverError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let products_set = build_set(&config.products)?;
+    let exclude_set = build_set(&config.exclude)?;
+
+    let mut inv = Inventory::default();
+    let walker = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            if e.file_type().is_dir() && (name.starts_with('.') || name == "target" || name == "node_modules") {
+                return false;
+            }
+            !exclude_set.is_match(rel_path(root, e.path()))
+        });
+    for entry in walker.flatten() {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = rel_path(root, entry.path());
+        let parts: Vec<&str> = rel.split('/').collect();
+        // domains/<d>/domain.yaml
+        if parts.len() == 3 && parts[0] == "domains" && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json") {
+            domain_entry(&mut inv.domains, parts[1]).descriptor.get_or_insert(rel.clone());
+            continue;
+        }
+        // domains/<d>/policies/**/*.rego
+        if parts.len() >= 4 && parts[0] == "domains" && parts[2] == "policies" {
+            if is_policy_file(parts[parts.len() - 1]) {
+                domain_entry(&mut inv.domains, parts[1]).policies.push(rel.clone());
+            }
+            continue;
+        }
+        if products_set.is_match(&rel) {
+            let domain = (parts.len() >= 3 && parts[0] == "domains").then(|| parts[1].to_string());
+            if let Some(d) = &domain {
+                domain_entry(&mut inv.domains, d);
+            }
+            inv.products.push(ProductFile { path: rel, domain });
+        }
+    }
+
+    let dirs: Vec<String> = if policy_dirs.is_empty() {
+        config.policies.clone()
+    } else {
+        policy_dirs.to_vec()
+    };
+    for dir in dirs {
+        let abs = root.join(&dir);
+        let abs = if Path::new(&dir).is_absolute() { PathBuf::from(&dir) } else { abs };
+        if !abs.is_dir() {
+            inv.missing_policy_dirs.push(dir);
+            continue;
+        }
+        for entry in WalkDir::new(&abs).sort_by_file_name().into_iter().flatten() {
+            let name = entry.file_name().to_string_lossy();
+            if entry.file_type().is_file() && is_policy_file(&name) {
+                inv.global_policies.push(rel_path(root, entry.path()));
+            }
+        }
+    }
+    inv.global_policies.sort();
+    inv.global_policies.dedup();
+    inv.domains.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.products.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(inv)
+}
+
+fn domain_entry<'a>(domains: &'a mut Vec<DomainDir>, name: &str) -> &'a mut DomainDir {
+    if let Some(i) = domains.iter().position(|d| d.name == name) {
+        return &mut domains[i];
+    }
+    domains.push(DomainDir {
+        name: name.to_string(),
+        descriptor: None,
+        policies: Vec::new(),
+    });
+    let last = domains.len() - 1;
+    &mut domains[last]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, rel: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "x: 1\n").unwrap();
+    }
+
+    #[test]
+    fn finds_domains_products_and_policies() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        for f in [
+            "domains/orders/domain.yaml",
+            "domains/orders/products/a/dataproduct.yaml",
+            "domains/orders/products/b/b.dpds.json",
+            "domains/orders/products/c/notes.yaml",
+            "domains/orders/policies/local.rego",
+            "domains/orders/policies/local_test.rego",
+            "domains/sales/products/x/x.odps.yaml",
+            "stray/dataproduct.json",
+            "policies/own.rego",
+            ".git/dataproduct.yaml",
+        ] {
+            touch(r, f);
+        }
+        let inv = discover(r, &Config::default(), &[]).unwrap();
+        let paths: Vec<_> = inv.products.iter().map(|p| (p.path.as_str(), p.domain.as_deref())).collect();
+        assert_eq!(
+            paths,
+            vec![
+                ("domains/orders/products/a/dataproduct.yaml", Some("orders")),
+                ("domains/orders/products/b/b.dpds.json", Some("orders")),
+                ("domains/sales/products/x/x.odps.yaml", Some("sales")),
+                ("stray/dataproduct.json", None),
+            ]
+        );
+        assert_eq!(inv.domains.len(), 2);
+        assert_eq!(inv.domains[0].descriptor.as_deref(), Some("domains/orders/domain.yaml"));
+        assert_eq!(inv.domains[0].policies, vec!["domains/orders/policies/local.rego"]);
+        assert_eq!(inv.domains[1].descriptor, None);
+        assert_eq!(inv.global_policies, vec!["policies/own.rego"]);
+    }
+
+    #[test]
+    fn config_globs_and_excludes() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        touch(r, "domains/a/products/p/product.yaml");
+        touch(r, "domains/a/products/q/dataproduct.yaml");
+        touch(r, "domains/a/templates/dataproduct.yaml");
+        let config = Config {
+            products: vec!["**/product.yaml".into(), "**/dataproduct.yaml".into()],
+            exclude: vec!["**/templates".into()],
+            policies: vec!["rules".into()],
+            ..Config::default()
+        };
+        let inv = discover(r, &config, &[]).unwrap();
+        let paths: Vec<_> = inv.products.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, vec!["domains/a/products/p/product.yaml", "domains/a/products/q/dataproduct.yaml"]);
+        assert_eq!(inv.missing_policy_dirs, vec!["rules"]);
+    }
+}
