@@ -2,3 +2,5 @@
 pub mod config;
 pub mod descriptor;
 pub mod discover;
+pub mod findings;
+pub mod policy;

@@ -172,15 +172,13 @@ fn is_core_float(s: &str) -> bool {
         i += 1;
     }
     let had_int = i > int_start;
-    let mut had_frac = false;
     if i < b.len() && b[i] == b'.' {
         i += 1;
         let fs = i;
         while i < b.len() && b[i].is_ascii_digit() {
             i += 1;
         }
-        had_frac = i > fs;
-        if !had_int && !had_frac {
+        if !had_int && i == fs {
             return false;
         }
     } else if !had_int {

@@ -1,0 +1,798 @@
+//! Policies: loading Rego files, reading `# METADATA`, enforcing package rules
+//! (reserved names, domain isolation, no recursion) and compiling each policy set once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use regorus::Engine;
+
+use crate::descriptor::{self, Limits, NodeValue, Pos};
+use crate::findings::{ErrorKind, Location, RunError, Severity};
+
+/// The rule names that make a package a policy, in evaluation order.
+pub const POLICY_RULES: &[&str] = &["deny", "violation", "warn"];
+
+/// Where a policy file comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// A global policy: applies to every product.
+    Global,
+    /// A domain-local policy: applies to that domain's products only.
+    Domain(String),
+}
+
+/// One Rego file to load.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    /// Display path (repo-relative, or `<builtin>/…` for the embedded library).
+    pub path: String,
+    /// The Rego text.
+    pub text: Arc<str>,
+    /// Global or domain-local.
+    pub origin: Origin,
+}
+
+/// What a package's `# METADATA` block says (OPA annotation format, package scope).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// `title`.
+    pub title: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `custom.severity`.
+    pub severity: Option<Severity>,
+    /// `custom.category`.
+    pub category: Option<String>,
+    /// `custom.remediation`.
+    pub remediation: Option<String>,
+}
+
+/// A policy: one Rego package that defines `deny`, `violation` and/or `warn`.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Package name without `data.` (the policy id), e.g. `governance.ownership`.
+    pub package: String,
+    /// Global or domain-local.
+    pub origin: Origin,
+    /// The files that declare the package.
+    pub files: Vec<String>,
+    /// Which of [`POLICY_RULES`] it defines, in that order.
+    pub rules: Vec<&'static str>,
+    /// Its annotations.
+    pub metadata: Metadata,
+}
+
+impl Policy {
+    /// The severity of a member of `rule` that does not set its own.
+    pub fn default_severity(&self, rule: &str) -> Severity {
+        match rule {
+            "warn" => Severity::Warning,
+            _ => self.metadata.severity.unwrap_or(Severity::Error),
+        }
+    }
+}
+
+/// A parsed, accepted policy file.
+#[derive(Debug, Clone)]
+struct LoadedFile {
+    source: PolicySource,
+    package: String,
+    rules: Vec<&'static str>,
+    metadata: Option<Metadata>,
+}
+
+/// A compiled set of policies sharing one engine (the global set, or global + one domain's).
+#[derive(Clone)]
+pub struct PolicySet {
+    /// The engine with the policies (and, once [`PolicySet::add_data`] ran, the mesh data) loaded.
+    pub engine: Engine,
+    /// Indexes into [`Library::policies`] of the policies in this set.
+    pub policies: Vec<usize>,
+    /// Whether any policy may read `data.meshgate.product` (else per-product facts are skipped).
+    pub reads_product_facts: bool,
+}
+
+/// Every policy that was loaded, the compiled sets, and what went wrong.
+pub struct Library {
+    /// All accepted policies, sorted by package then origin.
+    pub policies: Vec<Policy>,
+    /// The global set (applies to every product).
+    pub global: PolicySet,
+    /// Per-domain sets, for domains with local policies.
+    pub domains: BTreeMap<String, PolicySet>,
+    /// Files that were rejected, and why.
+    pub errors: Vec<RunError>,
+    /// Domains whose set lost a file to an error (their products cannot fully pass).
+    pub degraded: BTreeSet<Option<String>>,
+    /// All policy sources by path (for rendering snippets).
+    pub sources: BTreeMap<String, Arc<str>>,
+}
+
+impl Library {
+    /// The set that applies to products of `domain`.
+    pub fn set_for(&self, domain: Option<&str>) -> &PolicySet {
+        domain.and_then(|d| self.domains.get(d)).unwrap_or(&self.global)
+    }
+
+    /// Whether an error in loading policies affects products of `domain`.
+    pub fn is_degraded(&self, domain: Option<&str>) -> bool {
+        self.degraded.contains(&None) || domain.is_some_and(|d| self.degraded.contains(&Some(d.to_string())))
+    }
+}
+
+/// Splits a regorus error (`--> file:line:col … error: message`) into location and message.
+pub fn split_regorus_error(text: &str) -> (Option<(String, Pos)>, String) {
+    let loc = text.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("--> ")?;
+        let mut it = rest.rsplitn(3, ':');
+        let col = it.next()?.trim().parse::<usize>().ok()?;
+        let line = it.next()?.trim().parse::<usize>().ok()?;
+        let file = it.next()?.to_string();
+        Some((file, Pos::new(line, col)))
+    });
+    let message = match text.rfind("error: ") {
+        Some(i) if loc.is_some() => text[i + 7..].trim().to_string(),
+        _ => text.trim().to_string(),
+    };
+    (loc, message)
+}
+
+/// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
+pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(pkg_line) = lines.iter().position(|l| l.trim_start().starts_with("package ")) else {
+        return Ok(None);
+    };
+    // Walk up from `package` over the comment block.
+    let mut start = pkg_line;
+    while start > 0 && lines[start - 1].trim_start().starts_with('#') {
+        start -= 1;
+    }
+    let Some(meta_at) = (start..pkg_line).find(|&i| lines[i].trim() == "# METADATA") else {
+        return Ok(None);
+    };
+    let body: String = lines[meta_at + 1..pkg_line]
+        .iter()
+        .map(|l| {
+            let t = l.trim_start().trim_start_matches('#');
+            let t = t.strip_prefix(' ').unwrap_or(t);
+            format!("{t}\n")
+        })
+        .collect();
+    let err = |pos: Pos, message: String| RunError {
+        kind: ErrorKind::PolicyCompile,
+        message,
+        location: Some(Location::new(path, Pos::new(meta_at + 1 + pos.line as usize, pos.column as usize + 2), 1)),
+    };
+    let root = descriptor::parse_yaml(&body, &Limits::default())
+        .map_err(|e| err(e.pos, format!("invalid METADATA block: {}", e.message)))?;
+    let text_of = |n: Option<&descriptor::Node>| n.and_then(|n| n.as_str()).map(str::to_string);
+    let mut meta = Metadata {
+        title: text_of(root.get("title")),
+        description: text_of(root.get("description")),
+        ..Metadata::default()
+    };
+    if let Some(custom) = root.get("custom") {
+        if let Some(sev) = custom.get("severity") {
+            let parsed = sev.as_str().ok_or_else(|| "severity must be a string".to_string()).and_then(|s| s.parse::<Severity>());
+            match parsed {
+                Ok(s) => meta.severity = Some(s),
+                Err(m) => return Err(err(sev.span.start, format!("invalid METADATA custom.severity: {m}"))),
+            }
+        }
+        meta.category = text_of(custom.get("category"));
+        meta.remediation = text_of(custom.get("remediation"));
+    }
+    if !matches!(root.value, NodeValue::Object(_)) {
+        return Err(err(Pos::START, "METADATA block must be a YAML mapping".to_string()));
+    }
+    Ok(Some(meta))
+}
+
+fn is_plain_package(pkg: &str) -> bool {
+    !pkg.is_empty()
+        && pkg.split('.').all(|c| {
+            !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') && !c.starts_with(|ch: char| ch.is_ascii_digit())
+        })
+}
+
+fn new_engine() -> Engine {
+    let mut e = Engine::new();
+    e.set_rego_v0(false);
+    e
+}
+
+fn compile_error(path: &str, text: &str) -> RunError {
+    let (loc, message) = split_regorus_error(text);
+    RunError {
+        kind: ErrorKind::PolicyCompile,
+        message: format!("policy does not compile: {message}"),
+        location: Some(match loc {
+            Some((_, pos)) => Location::new(path, pos, 1),
+            None => Location::new(path, Pos::START, 1),
+        }),
+    }
+}
+
+/// Parses one file on its own: package, rules, metadata.
+fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
+    let path = source.path.clone();
+    let metadata = parse_metadata(&path, &source.text)?;
+    let mut engine = new_engine();
+    let pkg = engine
+        .add_policy(path.clone(), source.text.to_string())
+        .map_err(|e| compile_error(&path, &e.to_string()))?;
+    let package = pkg.strip_prefix("data.").unwrap_or(&pkg).to_string();
+    let at_package = || {
+        let line = source.text.lines().position(|l| l.trim_start().starts_with("package ")).unwrap_or(0);
+        Some(Location::new(&path, Pos::new(line + 1, 1), 7))
+    };
+    if !is_plain_package(&package) {
+        return Err(RunError {
+            kind: ErrorKind::PolicyRejected,
+            message: format!("package `{package}` must be dot-separated identifiers"),
+            location: at_package(),
+        });
+    }
+    if package == "meshgate" || package.starts_with("meshgate.") {
+        return Err(RunError {
+            kind: ErrorKind::PolicyRejected,
+            message: format!("package `{package}` is reserved: names under `meshgate.` belong to meshgate itself; rename the package"),
+            location: at_package(),
+        });
+    }
+    let mut rules = Vec::new();
+    for rule in POLICY_RULES {
+        if engine.has_declared_rule_rooted_at(&path, rule).unwrap_or(false) {
+            rules.push(*rule);
+        }
+    }
+    Ok(LoadedFile {
+        source,
+        package,
+        rules,
+        metadata,
+    })
+}
+
+/// Loads, checks and compiles all policy files, then adds `data` to every set.
+pub fn build(sources: Vec<PolicySource>, data: &regorus::Value, timeout: std::time::Duration) -> Library {
+    let mut errors = Vec::new();
+    let mut degraded = BTreeSet::new();
+    let mut all_sources = BTreeMap::new();
+    let mut loaded: Vec<LoadedFile> = Vec::new();
+    for s in sources {
+        all_sources.insert(s.path.clone(), s.text.clone());
+        let origin = s.origin.clone();
+        match load_file(s) {
+            Ok(f) => loaded.push(f),
+            Err(e) => {
+                degraded.insert(domain_key(&origin));
+                errors.push(e);
+            }
+        }
+    }
+
+    // Domain isolation: a local package may not be (or contain) a global package, nor another domain's.
+    let global_pkgs: BTreeMap<String, String> = loaded
+        .iter()
+        .filter(|f| f.source.origin == Origin::Global)
+        .map(|f| (f.package.clone(), f.source.path.clone()))
+        .collect();
+    let mut owner_of_local: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut keep = Vec::new();
+    for f in loaded {
+        let Origin::Domain(domain) = &f.source.origin else {
+            keep.push(f);
+            continue;
+        };
+        let clash_global = global_pkgs.iter().find(|(g, _)| {
+            *g == &f.package || g.starts_with(&format!("{}.", f.package)) || f.package.starts_with(&format!("{g}."))
+        });
+        let reason = if let Some((g, gfile)) = clash_global {
+            Some(format!(
+                "domain-local package `{}` collides with global package `{g}` declared in {gfile}: domains may add policies but not change global ones; rename the package (e.g. `{domain}.…`)",
+                f.package
+            ))
+        } else if let Some((other_domain, other_file)) = owner_of_local.get(&f.package).filter(|(d, _)| d != domain) {
+            Some(format!(
+                "package `{}` is already declared by domain `{other_domain}` in {other_file}: a domain may not add rules to another domain's policies; rename the package",
+                f.package
+            ))
+        } else {
+            None
+        };
+        match reason {
+            Some(message) => {
+                let line = f.source.text.lines().position(|l| l.trim_start().starts_with("package ")).unwrap_or(0);
+                degraded.insert(Some(domain.clone()));
+                errors.push(RunError {
+                    kind: ErrorKind::PolicyRejected,
+                    message,
+                    location: Some(Location::new(&f.source.path, Pos::new(line + 1, 1), 7)),
+                });
+            }
+            None => {
+                owner_of_local
+                    .entry(f.package.clone())
+                    .or_insert_with(|| (domain.clone(), f.source.path.clone()));
+                keep.push(f);
+            }
+        }
+    }
+
+    // Group into policies (package × origin).
+    let mut by_key: BTreeMap<(String, Origin), Policy> = BTreeMap::new();
+    for f in &keep {
+        let p = by_key.entry((f.package.clone(), f.source.origin.clone())).or_insert_with(|| Policy {
+            package: f.package.clone(),
+            origin: f.source.origin.clone(),
+            files: Vec::new(),
+            rules: Vec::new(),
+            metadata: Metadata::default(),
+        });
+        p.files.push(f.source.path.clone());
+        for r in &f.rules {
+            if !p.rules.contains(r) {
+                p.rules.push(r);
+            }
+        }
+        p.rules.sort_by_key(|r| POLICY_RULES.iter().position(|x| x == r));
+        if let Some(m) = &f.metadata {
+            if p.metadata == Metadata::default() {
+                p.metadata = m.clone();
+            }
+        }
+    }
+    let policies: Vec<Policy> = by_key.into_values().filter(|p| !p.rules.is_empty()).collect();
+
+    let globals: Vec<&LoadedFile> = keep.iter().filter(|f| f.source.origin == Origin::Global).collect();
+    let (global, global_files) = compile_set(&globals, &policies, None, data, timeout, &mut errors, &mut degraded);
+    let mut domains = BTreeMap::new();
+    let local_domains: BTreeSet<String> = keep
+        .iter()
+        .filter_map(|f| match &f.source.origin {
+            Origin::Domain(d) => Some(d.clone()),
+            Origin::Global => None,
+        })
+        .collect();
+    for d in local_domains {
+        let mut files: Vec<&LoadedFile> = keep.iter().filter(|f| global_files.contains(&f.source.path)).collect();
+        files.extend(keep.iter().filter(|f| f.source.origin == Origin::Domain(d.clone())));
+        let (set, _) = compile_set(&files, &policies, Some(&d), data, timeout, &mut errors, &mut degraded);
+        domains.insert(d, set);
+    }
+    errors.sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
+    errors.dedup();
+    Library {
+        policies,
+        global,
+        domains,
+        errors,
+        degraded,
+        sources: all_sources,
+    }
+}
+
+fn domain_key(origin: &Origin) -> Option<String> {
+    match origin {
+        Origin::Global => None,
+        Origin::Domain(d) => Some(d.clone()),
+    }
+}
+
+/// Compiles `files` into one engine, dropping files that take part in recursion or fail together.
+fn compile_set(
+    files: &[&LoadedFile],
+    policies: &[Policy],
+    domain: Option<&str>,
+    data: &regorus::Value,
+    timeout: std::time::Duration,
+    errors: &mut Vec<RunError>,
+    degraded: &mut BTreeSet<Option<String>>,
+) -> (PolicySet, BTreeSet<String>) {
+    let mut active: Vec<&LoadedFile> = files.to_vec();
+    loop {
+        let mut engine = new_engine();
+        let mut failed = None;
+        for f in &active {
+            if let Err(e) = engine.add_policy(f.source.path.clone(), f.source.text.to_string()) {
+                failed = Some((f.source.path.clone(), compile_error(&f.source.path, &e.to_string())));
+                break;
+            }
+        }
+        if failed.is_none() {
+            match recursion::find_cycles(&engine) {
+                Ok(cycles) if !cycles.is_empty() => {
+                    for c in cycles {
+                        let origin = active.iter().find(|f| f.source.path == c.file).map(|f| f.source.origin.clone());
+                        errors.push(RunError {
+                            kind: ErrorKind::PolicyRejected,
+                            message: format!(
+                                "recursion is not allowed in Rego (`{}`): a rule or function that refers to itself can run forever; rewrite it without recursion (e.g. with `walk` or `graph.reachable`)",
+                                c.chain.join(" -> ")
+                            ),
+                            location: Some(Location::new(&c.file, c.pos, 1)),
+                        });
+                        if let Some(o) = origin {
+                            degraded.insert(domain_key(&o));
+                        }
+                        active.retain(|f| f.source.path != c.file);
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => failed = Some((String::new(), compile_error("<policies>", &e))),
+            }
+        }
+        if failed.is_none() {
+            if let Err(e) = engine.add_data(data.clone()) {
+                errors.push(RunError {
+                    kind: ErrorKind::PolicyCompile,
+                    message: format!("mesh data conflicts with a policy: {e}"),
+                    location: None,
+                });
+                degraded.insert(domain.map(str::to_string));
+            }
+            engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+                limit: timeout,
+                check_interval: std::num::NonZeroU32::new(64).unwrap_or(std::num::NonZeroU32::MIN),
+            });
+            let paths: BTreeSet<String> = active.iter().map(|f| f.source.path.clone()).collect();
+            let in_set: Vec<usize> = policies
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.files.iter().any(|f| paths.contains(f)))
+                .map(|(i, _)| i)
+                .collect();
+            let reads_product_facts = active.iter().any(|f| reads_product(&f.source.text));
+            return (
+                PolicySet {
+                    engine,
+                    policies: in_set,
+                    reads_product_facts,
+                },
+                paths,
+            );
+        }
+        if let Some((path, err)) = failed {
+            // A file that compiled alone but not with the others (e.g. conflicting rules across files).
+            let origin = active.iter().find(|f| f.source.path == path).map(|f| f.source.origin.clone());
+            degraded.insert(origin.as_ref().map_or(domain.map(str::to_string), domain_key));
+            errors.push(err);
+            if path.is_empty() || !active.iter().any(|f| f.source.path == path) {
+                active.clear();
+            } else {
+                active.retain(|f| f.source.path != path);
+            }
+        }
+    }
+}
+
+/// Conservative textual check: could this policy read `data.meshgate.product`?
+fn reads_product(text: &str) -> bool {
+    text.contains("meshgate.product") || text.contains("data[") || {
+        // A bare `data` (not followed by `.`) can reach anything.
+        text.match_indices("data").any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + 4..].chars().next();
+            let word_start = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            let word_end = !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
+            word_start && word_end && !in_comment(text, i)
+        })
+    } || text.contains("data.meshgate[")
+}
+
+fn in_comment(text: &str, i: usize) -> bool {
+    let line_start = text[..i].rfind('\n').map_or(0, |p| p + 1);
+    text[line_start..i].contains('#')
+}
+
+mod recursion {
+    //! Finds recursion between rules and functions, which OPA rejects at compile time.
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+
+    use crate::descriptor::Pos;
+
+    pub struct Cycle {
+        pub file: String,
+        pub pos: Pos,
+        pub chain: Vec<String>,
+    }
+
+    struct RuleInfo {
+        file: String,
+        pos: Pos,
+        refs: BTreeSet<String>,
+    }
+
+    fn var_name(v: &Value) -> Option<&str> {
+        v.get("Var")?.get("value")?.as_str()
+    }
+
+    /// Dotted text of a `RefDot` chain rooted at a `Var` (e.g. `data.a.b`).
+    fn dotted(v: &Value) -> Option<String> {
+        if let Some(n) = var_name(v) {
+            return Some(n.to_string());
+        }
+        let rd = v.get("RefDot")?;
+        let base = dotted(rd.get("refr")?)?;
+        let field = rd.get("field")?.get(1)?.as_str()?;
+        Some(format!("{base}.{field}"))
+    }
+
+    fn head_name(rule: &Value) -> Option<(String, Pos)> {
+        let (refr, span) = if let Some(spec) = rule.get("Spec") {
+            let head = spec.get("head")?;
+            let inner = head.get("Compr").or(head.get("Set")).or(head.get("Func"))?;
+            (inner.get("refr")?, inner.get("span"))
+        } else {
+            let d = rule.get("Default")?;
+            (d.get("refr")?, d.get("span"))
+        };
+        let full = dotted(refr)?;
+        let first = full.split('.').next()?.to_string();
+        let pos = span
+            .and_then(|s| Some(Pos::new(s.get("line")?.as_u64()? as usize, s.get("col")?.as_u64()? as usize)))
+            .unwrap_or(Pos::START);
+        Some((first, pos))
+    }
+
+    fn collect(v: &Value, locals: &mut BTreeSet<String>, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(a) = map.get("AssignExpr") {
+                    if a.get("op").and_then(Value::as_str) == Some("ColEq") {
+                        gather_vars(a.get("lhs").unwrap_or(&Value::Null), locals);
+                    }
+                }
+                if let Some(d) = dotted(v) {
+                    if d.contains('.') {
+                        out.insert(d);
+                        return;
+                    }
+                }
+                if let Some(n) = var_name(v) {
+                    out.insert(n.to_string());
+                    return;
+                }
+                for (k, child) in map {
+                    if k != "span" {
+                        collect(child, locals, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| collect(i, locals, out)),
+            _ => {}
+        }
+    }
+
+    fn gather_vars(v: &Value, into: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(n) = var_name(v) {
+                    into.insert(n.to_string());
+                }
+                map.values().for_each(|c| gather_vars(c, into));
+            }
+            Value::Array(items) => items.iter().for_each(|i| gather_vars(i, into)),
+            _ => {}
+        }
+    }
+
+    pub fn find_cycles(engine: &regorus::Engine) -> Result<Vec<Cycle>, String> {
+        let ast: Value = serde_json::from_str(&engine.get_ast_as_json().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let mut rules: BTreeMap<String, RuleInfo> = BTreeMap::new();
+        let mut packages = BTreeSet::new();
+        let mut pending: Vec<(String, String, Vec<Value>)> = Vec::new();
+        for module in ast.as_array().into_iter().flatten() {
+            let file = module.get("source").and_then(|s| s.get("file")).and_then(Value::as_str).unwrap_or("").to_string();
+            let Some(m) = module.get("ast") else { continue };
+            let Some(pkg) = m.get("package").and_then(|p| p.get("refr")).and_then(dotted) else { continue };
+            packages.insert(pkg.clone());
+            let list: Vec<Value> = m.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
+            pending.push((pkg, file, list));
+        }
+        for (pkg, file, list) in &pending {
+            for rule in list {
+                let Some((name, pos)) = head_name(rule) else { continue };
+                let mut locals = BTreeSet::new();
+                let mut used = BTreeSet::new();
+                if let Some(args) = rule.get("Spec").and_then(|s| s.get("head")).and_then(|h| h.get("Func")).and_then(|f| f.get("args")) {
+                    gather_vars(args, &mut locals);
+                }
+                collect(rule.get("Spec").map(|s| s.get("bodies").unwrap_or(&Value::Null)).unwrap_or(&Value::Null), &mut locals, &mut used);
+                if let Some(spec) = rule.get("Spec") {
+                    if let Some(head) = spec.get("head") {
+                        let inner = head.get("Compr").or(head.get("Set")).or(head.get("Func"));
+                        if let Some(inner) = inner {
+                            for k in ["assign", "key"] {
+                                if let Some(x) = inner.get(k) {
+                                    collect(x, &mut locals, &mut used);
+                                }
+                            }
+                        }
+                    }
+                }
+                let mut refs = BTreeSet::new();
+                for u in used {
+                    if let Some(rest) = u.strip_prefix("data.") {
+                        for p in &packages {
+                            if let Some(r) = rest.strip_prefix(&format!("{p}.")) {
+                                refs.insert(format!("{p}.{}", r.split('.').next().unwrap_or("")));
+                            }
+                        }
+                    } else {
+                        let first = u.split('.').next().unwrap_or("");
+                        if !locals.contains(first) {
+                            refs.insert(format!("{pkg}.{first}"));
+                        }
+                    }
+                }
+                let key = format!("{pkg}.{name}");
+                let entry = rules.entry(key).or_insert_with(|| RuleInfo {
+                    file: file.clone(),
+                    pos,
+                    refs: BTreeSet::new(),
+                });
+                entry.refs.extend(refs);
+            }
+        }
+        // Depth-first search for back edges.
+        let mut cycles = Vec::new();
+        let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+        let mut reported: BTreeSet<String> = BTreeSet::new();
+        for start in rules.keys() {
+            let mut stack: Vec<(&str, Vec<&str>)> = vec![(start.as_str(), Vec::new())];
+            let mut path: Vec<&str> = Vec::new();
+            while let Some((node, _)) = stack.last_mut() {
+                let node = *node;
+                if state.get(node).copied().unwrap_or(0) == 0 {
+                    state.insert(node, 1);
+                    path.push(node);
+                    let next: Vec<&str> = rules
+                        .get(node)
+                        .map(|r| r.refs.iter().map(String::as_str).filter(|n| rules.contains_key(*n)).collect())
+                        .unwrap_or_default();
+                    for n in &next {
+                        if state.get(n).copied() == Some(1) {
+                            let from = path.iter().position(|p| p == n).unwrap_or(0);
+                            let mut chain: Vec<String> = path[from..].iter().map(|s| s.to_string()).collect();
+                            chain.push(n.to_string());
+                            let info = &rules[*n];
+                            if reported.insert(info.file.clone()) {
+                                cycles.push(Cycle {
+                                    file: info.file.clone(),
+                                    pos: info.pos,
+                                    chain,
+                                });
+                            }
+                        }
+                    }
+                    let unvisited: Vec<&str> = next.into_iter().filter(|n| state.get(n).copied().unwrap_or(0) == 0).collect();
+                    if let Some(last) = stack.last_mut() {
+                        last.1 = unvisited;
+                    }
+                }
+                let Some((_, children)) = stack.last_mut() else { break };
+                if let Some(child) = children.pop() {
+                    if state.get(child).copied().unwrap_or(0) == 0 {
+                        stack.push((child, Vec::new()));
+                    }
+                } else {
+                    state.insert(node, 2);
+                    path.pop();
+                    stack.pop();
+                }
+            }
+        }
+        Ok(cycles)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(path: &str, text: &str, origin: Origin) -> PolicySource {
+        PolicySource {
+            path: path.into(),
+            text: text.into(),
+            origin,
+        }
+    }
+
+    fn lib(sources: Vec<PolicySource>) -> Library {
+        build(sources, &regorus::Value::new_object(), std::time::Duration::from_secs(5))
+    }
+
+    #[test]
+    fn metadata_is_read_and_validated() {
+        let text = "# METADATA\n# title: Owner\n# description: >-\n#   Long text\n# custom:\n#   severity: warning\n#   category: ownership\n#   remediation: Add one.\npackage a.b\n\ndeny contains \"x\" if { true }\n";
+        let m = parse_metadata("p.rego", text).unwrap().unwrap();
+        assert_eq!(m.title.as_deref(), Some("Owner"));
+        assert_eq!(m.description.as_deref(), Some("Long text"));
+        assert_eq!(m.severity, Some(Severity::Warning));
+        assert_eq!(m.category.as_deref(), Some("ownership"));
+        assert_eq!(m.remediation.as_deref(), Some("Add one."));
+        let bad = "# METADATA\n# title: x\n# custom:\n#   severity: fatal\npackage a\n";
+        let e = parse_metadata("p.rego", bad).unwrap_err();
+        assert_eq!(e.location.as_ref().map(|l| l.line), Some(4));
+        assert!(e.message.contains("fatal"));
+        assert_eq!(parse_metadata("p.rego", "package a\n").unwrap(), None);
+    }
+
+    #[test]
+    fn splits_regorus_errors() {
+        let (loc, msg) = split_regorus_error("\n--> b.rego:4:38\n  |\n4 | x\n  | ^\nerror: could not find function crypto.x");
+        assert_eq!(loc, Some(("b.rego".to_string(), Pos::new(4, 38))));
+        assert_eq!(msg, "could not find function crypto.x");
+    }
+
+    #[test]
+    fn rules_and_severity_defaults() {
+        let l = lib(vec![src("p.rego", "package g.p\n\ndeny contains \"a\" if { input.x }\nwarn contains \"b\" if { input.y }\n", Origin::Global)]);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.policies.len(), 1);
+        assert_eq!(l.policies[0].rules, vec!["deny", "warn"]);
+        assert_eq!(l.policies[0].default_severity("deny"), Severity::Error);
+        assert_eq!(l.policies[0].default_severity("warn"), Severity::Warning);
+    }
+
+    #[test]
+    fn reserved_and_colliding_packages_are_rejected() {
+        let l = lib(vec![
+            src("policies/own.rego", "package governance.ownership\n\ndeny contains \"g\" if { true }\n", Origin::Global),
+            src("domains/o/policies/hijack.rego", "package governance.ownership\n\ndeny contains \"h\" if { false }\n", Origin::Domain("o".into())),
+            src("domains/o/policies/ret.rego", "package orders.retention\n\ndeny contains \"r\" if { true }\n", Origin::Domain("o".into())),
+            src("domains/c/policies/x.rego", "package orders.retention\n\ndeny contains \"x\" if { true }\n", Origin::Domain("c".into())),
+            src("domains/o/policies/res.rego", "package meshgate.evil\n\ndeny contains \"e\" if { true }\n", Origin::Domain("o".into())),
+        ]);
+        let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(msgs.len(), 3, "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.starts_with("domains/o/policies/hijack.rego:1:1") && m.contains("policies/own.rego")));
+        assert!(msgs.iter().any(|m| m.starts_with("domains/c/policies/x.rego:1:1") && m.contains("domains/o/policies/ret.rego")));
+        assert!(msgs.iter().any(|m| m.starts_with("domains/o/policies/res.rego") && m.contains("reserved")));
+        // Domain o keeps its own package; global untouched.
+        let o = l.set_for(Some("o"));
+        let names: Vec<&str> = o.policies.iter().map(|&i| l.policies[i].package.as_str()).collect();
+        assert_eq!(names, vec!["governance.ownership", "orders.retention"]);
+        assert_eq!(l.set_for(Some("c")).policies.len(), 1);
+        assert!(l.is_degraded(Some("o")) && l.is_degraded(Some("c")) && !l.is_degraded(Some("z")));
+    }
+
+    #[test]
+    fn recursion_is_rejected_like_opa() {
+        let l = lib(vec![
+            src("r.rego", "package r\n\nf(x) := y if {\n  y := g(x)\n}\n\ng(x) := y if {\n  y := f(x)\n}\n\ndeny contains m if {\n  f(1)\n  m := \"x\"\n}\n", Origin::Global),
+            src("s.rego", "package s\n\na contains x if { some x in data.s.a }\n\ndeny contains \"s\" if { a[_] }\n", Origin::Global),
+            src("ok.rego", "package ok\n\nname := \"n\"\n\nhelper(x) := name if { x }\n\ndeny contains m if {\n  name := helper(true)\n  m := name\n}\n", Origin::Global),
+        ]);
+        let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(msgs.len(), 2, "{msgs:#?}");
+        assert!(msgs[0].starts_with("r.rego:") && msgs[0].contains("recursion"), "{msgs:#?}");
+        assert!(msgs[1].starts_with("s.rego:3:") && msgs[1].contains("s.a -> s.a"), "{msgs:#?}");
+        let names: Vec<&str> = l.global.policies.iter().map(|&i| l.policies[i].package.as_str()).collect();
+        assert_eq!(names, vec!["ok"]);
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let l = lib(vec![src("bad.rego", "package b\n\ndeny contains m if {\n  m := 1 +\n", Origin::Global)]);
+        assert_eq!(l.errors.len(), 1);
+        let loc = l.errors[0].location.as_ref().unwrap();
+        assert_eq!(loc.file, "bad.rego");
+        assert!(loc.line >= 4, "{:?}", l.errors[0]);
+        assert!(l.is_degraded(None));
+    }
+
+    #[test]
+    fn product_fact_detection() {
+        assert!(reads_product("x := data.meshgate.product.domain"));
+        assert!(reads_product("x := data"));
+        assert!(!reads_product("x := data.meshgate.mesh.products\n# data\n"));
+    }
+}
