@@ -40,7 +40,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            products: DEFAULT_PRODUCT_GLOBS.iter().map(|s| s.to_string()).collect(),
+            products: DEFAULT_PRODUCT_GLOBS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             exclude: Vec::new(),
             policies: vec!["policies".to_string()],
             max_descriptor_bytes: 10 * 1024 * 1024,
@@ -126,7 +129,11 @@ mod tests {
     fn unknown_key_has_its_line() {
         let e = Config::parse("policies = [\"p\"]\n\nproduct = []\n", "m.toml").unwrap_err();
         assert_eq!(e.pos.line, 3);
-        assert!(e.message.contains("unknown field `product`"), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `product`"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

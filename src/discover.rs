@@ -78,7 +78,11 @@ fn is_policy_file(name: &str) -> bool {
 }
 
 /// Walks `root` following `config`. `policy_dirs` overrides `config.policies` when not empty.
-pub fn discover(root: &Path, config: &Config, policy_dirs: &[String]) -> Result<Inventory, DiscoverError> {
+pub fn discover(
+    root: &Path,
+    config: &Config,
+    policy_dirs: &[String],
+) -> Result<Inventory, DiscoverError> {
     std::fs::read_dir(root).map_err(|source| DiscoverError::Root {
         path: root.to_path_buf(),
         source,
@@ -96,7 +100,9 @@ pub fn discover(root: &Path, config: &Config, policy_dirs: &[String]) -> Result<
                 return true;
             }
             let name = e.file_name().to_string_lossy();
-            if e.file_type().is_dir() && (name.starts_with('.') || name == "target" || name == "node_modules") {
+            if e.file_type().is_dir()
+                && (name.starts_with('.') || name == "target" || name == "node_modules")
+            {
                 return false;
             }
             !exclude_set.is_match(rel_path(root, e.path()))
@@ -108,14 +114,21 @@ pub fn discover(root: &Path, config: &Config, policy_dirs: &[String]) -> Result<
         let rel = rel_path(root, entry.path());
         let parts: Vec<&str> = rel.split('/').collect();
         // domains/<d>/domain.yaml
-        if parts.len() == 3 && parts[0] == "domains" && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json") {
-            domain_entry(&mut inv.domains, parts[1]).descriptor.get_or_insert(rel.clone());
+        if parts.len() == 3
+            && parts[0] == "domains"
+            && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json")
+        {
+            domain_entry(&mut inv.domains, parts[1])
+                .descriptor
+                .get_or_insert(rel.clone());
             continue;
         }
         // domains/<d>/policies/**/*.rego
         if parts.len() >= 4 && parts[0] == "domains" && parts[2] == "policies" {
             if is_policy_file(parts[parts.len() - 1]) {
-                domain_entry(&mut inv.domains, parts[1]).policies.push(rel.clone());
+                domain_entry(&mut inv.domains, parts[1])
+                    .policies
+                    .push(rel.clone());
             }
             continue;
         }
@@ -135,7 +148,11 @@ pub fn discover(root: &Path, config: &Config, policy_dirs: &[String]) -> Result<
     };
     for dir in dirs {
         let abs = root.join(&dir);
-        let abs = if Path::new(&dir).is_absolute() { PathBuf::from(&dir) } else { abs };
+        let abs = if Path::new(&dir).is_absolute() {
+            PathBuf::from(&dir)
+        } else {
+            abs
+        };
         if !abs.is_dir() {
             inv.missing_policy_dirs.push(dir);
             continue;
@@ -196,7 +213,11 @@ mod tests {
             touch(r, f);
         }
         let inv = discover(r, &Config::default(), &[]).unwrap();
-        let paths: Vec<_> = inv.products.iter().map(|p| (p.path.as_str(), p.domain.as_deref())).collect();
+        let paths: Vec<_> = inv
+            .products
+            .iter()
+            .map(|p| (p.path.as_str(), p.domain.as_deref()))
+            .collect();
         assert_eq!(
             paths,
             vec![
@@ -207,8 +228,14 @@ mod tests {
             ]
         );
         assert_eq!(inv.domains.len(), 2);
-        assert_eq!(inv.domains[0].descriptor.as_deref(), Some("domains/orders/domain.yaml"));
-        assert_eq!(inv.domains[0].policies, vec!["domains/orders/policies/local.rego"]);
+        assert_eq!(
+            inv.domains[0].descriptor.as_deref(),
+            Some("domains/orders/domain.yaml")
+        );
+        assert_eq!(
+            inv.domains[0].policies,
+            vec!["domains/orders/policies/local.rego"]
+        );
         assert_eq!(inv.domains[1].descriptor, None);
         assert_eq!(inv.global_policies, vec!["policies/own.rego"]);
     }
@@ -228,7 +255,13 @@ mod tests {
         };
         let inv = discover(r, &config, &[]).unwrap();
         let paths: Vec<_> = inv.products.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(paths, vec!["domains/a/products/p/product.yaml", "domains/a/products/q/dataproduct.yaml"]);
+        assert_eq!(
+            paths,
+            vec![
+                "domains/a/products/p/product.yaml",
+                "domains/a/products/q/dataproduct.yaml"
+            ]
+        );
         assert_eq!(inv.missing_policy_dirs, vec!["rules"]);
     }
 }

@@ -43,7 +43,9 @@ impl FromStr for Severity {
             "error" => Ok(Severity::Error),
             "warning" | "warn" => Ok(Severity::Warning),
             "info" => Ok(Severity::Info),
-            other => Err(format!("unknown severity `{other}` (expected error, warning or info)")),
+            other => Err(format!(
+                "unknown severity `{other}` (expected error, warning or info)"
+            )),
         }
     }
 }

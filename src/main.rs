@@ -1,3 +1,16 @@
-fn main() {
-    println!("Hello, world!");
+//! The `meshgate` command: parse arguments, run, map the result to an exit code.
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match meshgate::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors exit 2; --help and --version exit 0.
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    ExitCode::from(meshgate::cli::run(cli))
 }

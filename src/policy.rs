@@ -111,12 +111,15 @@ pub struct Library {
 impl Library {
     /// The set that applies to products of `domain`.
     pub fn set_for(&self, domain: Option<&str>) -> &PolicySet {
-        domain.and_then(|d| self.domains.get(d)).unwrap_or(&self.global)
+        domain
+            .and_then(|d| self.domains.get(d))
+            .unwrap_or(&self.global)
     }
 
     /// Whether an error in loading policies affects products of `domain`.
     pub fn is_degraded(&self, domain: Option<&str>) -> bool {
-        self.degraded.contains(&None) || domain.is_some_and(|d| self.degraded.contains(&Some(d.to_string())))
+        self.degraded.contains(&None)
+            || domain.is_some_and(|d| self.degraded.contains(&Some(d.to_string())))
     }
 }
 
@@ -140,7 +143,10 @@ pub fn split_regorus_error(text: &str) -> (Option<(String, Pos)>, String) {
 /// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
 pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunError> {
     let lines: Vec<&str> = text.lines().collect();
-    let Some(pkg_line) = lines.iter().position(|l| l.trim_start().starts_with("package ")) else {
+    let Some(pkg_line) = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("package "))
+    else {
         return Ok(None);
     };
     // Walk up from `package` over the comment block.
@@ -162,7 +168,11 @@ pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunErr
     let err = |pos: Pos, message: String| RunError {
         kind: ErrorKind::PolicyCompile,
         message,
-        location: Some(Location::new(path, Pos::new(meta_at + 1 + pos.line as usize, pos.column as usize + 2), 1)),
+        location: Some(Location::new(
+            path,
+            Pos::new(meta_at + 1 + pos.line as usize, pos.column as usize + 2),
+            1,
+        )),
     };
     let root = descriptor::parse_yaml(&body, &Limits::default())
         .map_err(|e| err(e.pos, format!("invalid METADATA block: {}", e.message)))?;
@@ -174,17 +184,28 @@ pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunErr
     };
     if let Some(custom) = root.get("custom") {
         if let Some(sev) = custom.get("severity") {
-            let parsed = sev.as_str().ok_or_else(|| "severity must be a string".to_string()).and_then(|s| s.parse::<Severity>());
+            let parsed = sev
+                .as_str()
+                .ok_or_else(|| "severity must be a string".to_string())
+                .and_then(|s| s.parse::<Severity>());
             match parsed {
                 Ok(s) => meta.severity = Some(s),
-                Err(m) => return Err(err(sev.span.start, format!("invalid METADATA custom.severity: {m}"))),
+                Err(m) => {
+                    return Err(err(
+                        sev.span.start,
+                        format!("invalid METADATA custom.severity: {m}"),
+                    ))
+                }
             }
         }
         meta.category = text_of(custom.get("category"));
         meta.remediation = text_of(custom.get("remediation"));
     }
     if !matches!(root.value, NodeValue::Object(_)) {
-        return Err(err(Pos::START, "METADATA block must be a YAML mapping".to_string()));
+        return Err(err(
+            Pos::START,
+            "METADATA block must be a YAML mapping".to_string(),
+        ));
     }
     Ok(Some(meta))
 }
@@ -192,7 +213,9 @@ pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunErr
 fn is_plain_package(pkg: &str) -> bool {
     !pkg.is_empty()
         && pkg.split('.').all(|c| {
-            !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') && !c.starts_with(|ch: char| ch.is_ascii_digit())
+            !c.is_empty()
+                && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                && !c.starts_with(|ch: char| ch.is_ascii_digit())
         })
 }
 
@@ -224,7 +247,11 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
         .map_err(|e| compile_error(&path, &e.to_string()))?;
     let package = pkg.strip_prefix("data.").unwrap_or(&pkg).to_string();
     let at_package = || {
-        let line = source.text.lines().position(|l| l.trim_start().starts_with("package ")).unwrap_or(0);
+        let line = source
+            .text
+            .lines()
+            .position(|l| l.trim_start().starts_with("package "))
+            .unwrap_or(0);
         Some(Location::new(&path, Pos::new(line + 1, 1), 7))
     };
     if !is_plain_package(&package) {
@@ -243,7 +270,10 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
     }
     let mut rules = Vec::new();
     for rule in POLICY_RULES {
-        if engine.has_declared_rule_rooted_at(&path, rule).unwrap_or(false) {
+        if engine
+            .has_declared_rule_rooted_at(&path, rule)
+            .unwrap_or(false)
+        {
             rules.push(*rule);
         }
     }
@@ -256,7 +286,11 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
 }
 
 /// Loads, checks and compiles all policy files, then adds `data` to every set.
-pub fn build(sources: Vec<PolicySource>, data: &regorus::Value, timeout: std::time::Duration) -> Library {
+pub fn build(
+    sources: Vec<PolicySource>,
+    data: &regorus::Value,
+    timeout: std::time::Duration,
+) -> Library {
     let mut errors = Vec::new();
     let mut degraded = BTreeSet::new();
     let mut all_sources = BTreeMap::new();
@@ -287,14 +321,18 @@ pub fn build(sources: Vec<PolicySource>, data: &regorus::Value, timeout: std::ti
             continue;
         };
         let clash_global = global_pkgs.iter().find(|(g, _)| {
-            *g == &f.package || g.starts_with(&format!("{}.", f.package)) || f.package.starts_with(&format!("{g}."))
+            *g == &f.package
+                || g.starts_with(&format!("{}.", f.package))
+                || f.package.starts_with(&format!("{g}."))
         });
         let reason = if let Some((g, gfile)) = clash_global {
             Some(format!(
                 "domain-local package `{}` collides with global package `{g}` declared in {gfile}: domains may add policies but not change global ones; rename the package (e.g. `{domain}.…`)",
                 f.package
             ))
-        } else if let Some((other_domain, other_file)) = owner_of_local.get(&f.package).filter(|(d, _)| d != domain) {
+        } else if let Some((other_domain, other_file)) =
+            owner_of_local.get(&f.package).filter(|(d, _)| d != domain)
+        {
             Some(format!(
                 "package `{}` is already declared by domain `{other_domain}` in {other_file}: a domain may not add rules to another domain's policies; rename the package",
                 f.package
@@ -304,7 +342,12 @@ pub fn build(sources: Vec<PolicySource>, data: &regorus::Value, timeout: std::ti
         };
         match reason {
             Some(message) => {
-                let line = f.source.text.lines().position(|l| l.trim_start().starts_with("package ")).unwrap_or(0);
+                let line = f
+                    .source
+                    .text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("package "))
+                    .unwrap_or(0);
                 degraded.insert(Some(domain.clone()));
                 errors.push(RunError {
                     kind: ErrorKind::PolicyRejected,
@@ -324,30 +367,47 @@ pub fn build(sources: Vec<PolicySource>, data: &regorus::Value, timeout: std::ti
     // Group into policies (package × origin).
     let mut by_key: BTreeMap<(String, Origin), Policy> = BTreeMap::new();
     for f in &keep {
-        let p = by_key.entry((f.package.clone(), f.source.origin.clone())).or_insert_with(|| Policy {
-            package: f.package.clone(),
-            origin: f.source.origin.clone(),
-            files: Vec::new(),
-            rules: Vec::new(),
-            metadata: Metadata::default(),
-        });
+        let p = by_key
+            .entry((f.package.clone(), f.source.origin.clone()))
+            .or_insert_with(|| Policy {
+                package: f.package.clone(),
+                origin: f.source.origin.clone(),
+                files: Vec::new(),
+                rules: Vec::new(),
+                metadata: Metadata::default(),
+            });
         p.files.push(f.source.path.clone());
         for r in &f.rules {
             if !p.rules.contains(r) {
                 p.rules.push(r);
             }
         }
-        p.rules.sort_by_key(|r| POLICY_RULES.iter().position(|x| x == r));
+        p.rules
+            .sort_by_key(|r| POLICY_RULES.iter().position(|x| x == r));
         if let Some(m) = &f.metadata {
             if p.metadata == Metadata::default() {
                 p.metadata = m.clone();
             }
         }
     }
-    let policies: Vec<Policy> = by_key.into_values().filter(|p| !p.rules.is_empty()).collect();
+    let policies: Vec<Policy> = by_key
+        .into_values()
+        .filter(|p| !p.rules.is_empty())
+        .collect();
 
-    let globals: Vec<&LoadedFile> = keep.iter().filter(|f| f.source.origin == Origin::Global).collect();
-    let (global, global_files) = compile_set(&globals, &policies, None, data, timeout, &mut errors, &mut degraded);
+    let globals: Vec<&LoadedFile> = keep
+        .iter()
+        .filter(|f| f.source.origin == Origin::Global)
+        .collect();
+    let (global, global_files) = compile_set(
+        &globals,
+        &policies,
+        None,
+        data,
+        timeout,
+        &mut errors,
+        &mut degraded,
+    );
     let mut domains = BTreeMap::new();
     let local_domains: BTreeSet<String> = keep
         .iter()
@@ -357,9 +417,23 @@ pub fn build(sources: Vec<PolicySource>, data: &regorus::Value, timeout: std::ti
         })
         .collect();
     for d in local_domains {
-        let mut files: Vec<&LoadedFile> = keep.iter().filter(|f| global_files.contains(&f.source.path)).collect();
-        files.extend(keep.iter().filter(|f| f.source.origin == Origin::Domain(d.clone())));
-        let (set, _) = compile_set(&files, &policies, Some(&d), data, timeout, &mut errors, &mut degraded);
+        let mut files: Vec<&LoadedFile> = keep
+            .iter()
+            .filter(|f| global_files.contains(&f.source.path))
+            .collect();
+        files.extend(
+            keep.iter()
+                .filter(|f| f.source.origin == Origin::Domain(d.clone())),
+        );
+        let (set, _) = compile_set(
+            &files,
+            &policies,
+            Some(&d),
+            data,
+            timeout,
+            &mut errors,
+            &mut degraded,
+        );
         domains.insert(d, set);
     }
     errors.sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
@@ -397,7 +471,10 @@ fn compile_set(
         let mut failed = None;
         for f in &active {
             if let Err(e) = engine.add_policy(f.source.path.clone(), f.source.text.to_string()) {
-                failed = Some((f.source.path.clone(), compile_error(&f.source.path, &e.to_string())));
+                failed = Some((
+                    f.source.path.clone(),
+                    compile_error(&f.source.path, &e.to_string()),
+                ));
                 break;
             }
         }
@@ -405,7 +482,10 @@ fn compile_set(
             match recursion::find_cycles(&engine) {
                 Ok(cycles) if !cycles.is_empty() => {
                     for c in cycles {
-                        let origin = active.iter().find(|f| f.source.path == c.file).map(|f| f.source.origin.clone());
+                        let origin = active
+                            .iter()
+                            .find(|f| f.source.path == c.file)
+                            .map(|f| f.source.origin.clone());
                         errors.push(RunError {
                             kind: ErrorKind::PolicyRejected,
                             message: format!(
@@ -457,8 +537,15 @@ fn compile_set(
         }
         if let Some((path, err)) = failed {
             // A file that compiled alone but not with the others (e.g. conflicting rules across files).
-            let origin = active.iter().find(|f| f.source.path == path).map(|f| f.source.origin.clone());
-            degraded.insert(origin.as_ref().map_or(domain.map(str::to_string), domain_key));
+            let origin = active
+                .iter()
+                .find(|f| f.source.path == path)
+                .map(|f| f.source.origin.clone());
+            degraded.insert(
+                origin
+                    .as_ref()
+                    .map_or(domain.map(str::to_string), domain_key),
+            );
             errors.push(err);
             if path.is_empty() || !active.iter().any(|f| f.source.path == path) {
                 active.clear();
@@ -471,16 +558,21 @@ fn compile_set(
 
 /// Conservative textual check: could this policy read `data.meshgate.product`?
 fn reads_product(text: &str) -> bool {
-    text.contains("meshgate.product") || text.contains("data[") || {
-        // A bare `data` (not followed by `.`) can reach anything.
-        text.match_indices("data").any(|(i, _)| {
-            let before = text[..i].chars().next_back();
-            let after = text[i + 4..].chars().next();
-            let word_start = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
-            let word_end = !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
-            word_start && word_end && !in_comment(text, i)
-        })
-    } || text.contains("data.meshgate[")
+    text.contains("meshgate.product")
+        || text.contains("data[")
+        || {
+            // A bare `data` (not followed by `.`) can reach anything.
+            text.match_indices("data").any(|(i, _)| {
+                let before = text[..i].chars().next_back();
+                let after = text[i + 4..].chars().next();
+                let word_start =
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+                let word_end =
+                    !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
+                word_start && word_end && !in_comment(text, i)
+            })
+        }
+        || text.contains("data.meshgate[")
 }
 
 fn in_comment(text: &str, i: usize) -> bool {
@@ -535,7 +627,12 @@ mod recursion {
         let full = dotted(refr)?;
         let first = full.split('.').next()?.to_string();
         let pos = span
-            .and_then(|s| Some(Pos::new(s.get("line")?.as_u64()? as usize, s.get("col")?.as_u64()? as usize)))
+            .and_then(|s| {
+                Some(Pos::new(
+                    s.get("line")?.as_u64()? as usize,
+                    s.get("col")?.as_u64()? as usize,
+                ))
+            })
             .unwrap_or(Pos::START);
         Some((first, pos))
     }
@@ -583,28 +680,57 @@ mod recursion {
     }
 
     pub fn find_cycles(engine: &regorus::Engine) -> Result<Vec<Cycle>, String> {
-        let ast: Value = serde_json::from_str(&engine.get_ast_as_json().map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
+        let ast: Value =
+            serde_json::from_str(&engine.get_ast_as_json().map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
         let mut rules: BTreeMap<String, RuleInfo> = BTreeMap::new();
         let mut packages = BTreeSet::new();
         let mut pending: Vec<(String, String, Vec<Value>)> = Vec::new();
         for module in ast.as_array().into_iter().flatten() {
-            let file = module.get("source").and_then(|s| s.get("file")).and_then(Value::as_str).unwrap_or("").to_string();
+            let file = module
+                .get("source")
+                .and_then(|s| s.get("file"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let Some(m) = module.get("ast") else { continue };
-            let Some(pkg) = m.get("package").and_then(|p| p.get("refr")).and_then(dotted) else { continue };
+            let Some(pkg) = m
+                .get("package")
+                .and_then(|p| p.get("refr"))
+                .and_then(dotted)
+            else {
+                continue;
+            };
             packages.insert(pkg.clone());
-            let list: Vec<Value> = m.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
+            let list: Vec<Value> = m
+                .get("rules")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             pending.push((pkg, file, list));
         }
         for (pkg, file, list) in &pending {
             for rule in list {
-                let Some((name, pos)) = head_name(rule) else { continue };
+                let Some((name, pos)) = head_name(rule) else {
+                    continue;
+                };
                 let mut locals = BTreeSet::new();
                 let mut used = BTreeSet::new();
-                if let Some(args) = rule.get("Spec").and_then(|s| s.get("head")).and_then(|h| h.get("Func")).and_then(|f| f.get("args")) {
+                if let Some(args) = rule
+                    .get("Spec")
+                    .and_then(|s| s.get("head"))
+                    .and_then(|h| h.get("Func"))
+                    .and_then(|f| f.get("args"))
+                {
                     gather_vars(args, &mut locals);
                 }
-                collect(rule.get("Spec").map(|s| s.get("bodies").unwrap_or(&Value::Null)).unwrap_or(&Value::Null), &mut locals, &mut used);
+                collect(
+                    rule.get("Spec")
+                        .map(|s| s.get("bodies").unwrap_or(&Value::Null))
+                        .unwrap_or(&Value::Null),
+                    &mut locals,
+                    &mut used,
+                );
                 if let Some(spec) = rule.get("Spec") {
                     if let Some(head) = spec.get("head") {
                         let inner = head.get("Compr").or(head.get("Set")).or(head.get("Func"));
@@ -655,12 +781,19 @@ mod recursion {
                     path.push(node);
                     let next: Vec<&str> = rules
                         .get(node)
-                        .map(|r| r.refs.iter().map(String::as_str).filter(|n| rules.contains_key(*n)).collect())
+                        .map(|r| {
+                            r.refs
+                                .iter()
+                                .map(String::as_str)
+                                .filter(|n| rules.contains_key(*n))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     for n in &next {
                         if state.get(n).copied() == Some(1) {
                             let from = path.iter().position(|p| p == n).unwrap_or(0);
-                            let mut chain: Vec<String> = path[from..].iter().map(|s| s.to_string()).collect();
+                            let mut chain: Vec<String> =
+                                path[from..].iter().map(|s| s.to_string()).collect();
                             chain.push(n.to_string());
                             let info = &rules[*n];
                             if reported.insert(info.file.clone()) {
@@ -672,12 +805,17 @@ mod recursion {
                             }
                         }
                     }
-                    let unvisited: Vec<&str> = next.into_iter().filter(|n| state.get(n).copied().unwrap_or(0) == 0).collect();
+                    let unvisited: Vec<&str> = next
+                        .into_iter()
+                        .filter(|n| state.get(n).copied().unwrap_or(0) == 0)
+                        .collect();
                     if let Some(last) = stack.last_mut() {
                         last.1 = unvisited;
                     }
                 }
-                let Some((_, children)) = stack.last_mut() else { break };
+                let Some((_, children)) = stack.last_mut() else {
+                    break;
+                };
                 if let Some(child) = children.pop() {
                     if state.get(child).copied().unwrap_or(0) == 0 {
                         stack.push((child, Vec::new()));
@@ -706,7 +844,11 @@ mod tests {
     }
 
     fn lib(sources: Vec<PolicySource>) -> Library {
-        build(sources, &regorus::Value::new_object(), std::time::Duration::from_secs(5))
+        build(
+            sources,
+            &regorus::Value::new_object(),
+            std::time::Duration::from_secs(5),
+        )
     }
 
     #[test]
@@ -727,7 +869,9 @@ mod tests {
 
     #[test]
     fn splits_regorus_errors() {
-        let (loc, msg) = split_regorus_error("\n--> b.rego:4:38\n  |\n4 | x\n  | ^\nerror: could not find function crypto.x");
+        let (loc, msg) = split_regorus_error(
+            "\n--> b.rego:4:38\n  |\n4 | x\n  | ^\nerror: could not find function crypto.x",
+        );
         assert_eq!(loc, Some(("b.rego".to_string(), Pos::new(4, 38))));
         assert_eq!(msg, "could not find function crypto.x");
     }
@@ -745,20 +889,52 @@ mod tests {
     #[test]
     fn reserved_and_colliding_packages_are_rejected() {
         let l = lib(vec![
-            src("policies/own.rego", "package governance.ownership\n\ndeny contains \"g\" if { true }\n", Origin::Global),
-            src("domains/o/policies/hijack.rego", "package governance.ownership\n\ndeny contains \"h\" if { false }\n", Origin::Domain("o".into())),
-            src("domains/o/policies/ret.rego", "package orders.retention\n\ndeny contains \"r\" if { true }\n", Origin::Domain("o".into())),
-            src("domains/c/policies/x.rego", "package orders.retention\n\ndeny contains \"x\" if { true }\n", Origin::Domain("c".into())),
-            src("domains/o/policies/res.rego", "package meshgate.evil\n\ndeny contains \"e\" if { true }\n", Origin::Domain("o".into())),
+            src(
+                "policies/own.rego",
+                "package governance.ownership\n\ndeny contains \"g\" if { true }\n",
+                Origin::Global,
+            ),
+            src(
+                "domains/o/policies/hijack.rego",
+                "package governance.ownership\n\ndeny contains \"h\" if { false }\n",
+                Origin::Domain("o".into()),
+            ),
+            src(
+                "domains/o/policies/ret.rego",
+                "package orders.retention\n\ndeny contains \"r\" if { true }\n",
+                Origin::Domain("o".into()),
+            ),
+            src(
+                "domains/c/policies/x.rego",
+                "package orders.retention\n\ndeny contains \"x\" if { true }\n",
+                Origin::Domain("c".into()),
+            ),
+            src(
+                "domains/o/policies/res.rego",
+                "package meshgate.evil\n\ndeny contains \"e\" if { true }\n",
+                Origin::Domain("o".into()),
+            ),
         ]);
         let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 3, "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.starts_with("domains/o/policies/hijack.rego:1:1") && m.contains("policies/own.rego")));
-        assert!(msgs.iter().any(|m| m.starts_with("domains/c/policies/x.rego:1:1") && m.contains("domains/o/policies/ret.rego")));
-        assert!(msgs.iter().any(|m| m.starts_with("domains/o/policies/res.rego") && m.contains("reserved")));
+        assert!(msgs
+            .iter()
+            .any(|m| m.starts_with("domains/o/policies/hijack.rego:1:1")
+                && m.contains("policies/own.rego")));
+        assert!(msgs
+            .iter()
+            .any(|m| m.starts_with("domains/c/policies/x.rego:1:1")
+                && m.contains("domains/o/policies/ret.rego")));
+        assert!(msgs
+            .iter()
+            .any(|m| m.starts_with("domains/o/policies/res.rego") && m.contains("reserved")));
         // Domain o keeps its own package; global untouched.
         let o = l.set_for(Some("o"));
-        let names: Vec<&str> = o.policies.iter().map(|&i| l.policies[i].package.as_str()).collect();
+        let names: Vec<&str> = o
+            .policies
+            .iter()
+            .map(|&i| l.policies[i].package.as_str())
+            .collect();
         assert_eq!(names, vec!["governance.ownership", "orders.retention"]);
         assert_eq!(l.set_for(Some("c")).policies.len(), 1);
         assert!(l.is_degraded(Some("o")) && l.is_degraded(Some("c")) && !l.is_degraded(Some("z")));
@@ -773,15 +949,30 @@ mod tests {
         ]);
         let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 2, "{msgs:#?}");
-        assert!(msgs[0].starts_with("r.rego:") && msgs[0].contains("recursion"), "{msgs:#?}");
-        assert!(msgs[1].starts_with("s.rego:3:") && msgs[1].contains("s.a -> s.a"), "{msgs:#?}");
-        let names: Vec<&str> = l.global.policies.iter().map(|&i| l.policies[i].package.as_str()).collect();
+        assert!(
+            msgs[0].starts_with("r.rego:") && msgs[0].contains("recursion"),
+            "{msgs:#?}"
+        );
+        assert!(
+            msgs[1].starts_with("s.rego:3:") && msgs[1].contains("s.a -> s.a"),
+            "{msgs:#?}"
+        );
+        let names: Vec<&str> = l
+            .global
+            .policies
+            .iter()
+            .map(|&i| l.policies[i].package.as_str())
+            .collect();
         assert_eq!(names, vec!["ok"]);
     }
 
     #[test]
     fn syntax_errors_are_located() {
-        let l = lib(vec![src("bad.rego", "package b\n\ndeny contains m if {\n  m := 1 +\n", Origin::Global)]);
+        let l = lib(vec![src(
+            "bad.rego",
+            "package b\n\ndeny contains m if {\n  m := 1 +\n",
+            Origin::Global,
+        )]);
         assert_eq!(l.errors.len(), 1);
         let loc = l.errors[0].location.as_ref().unwrap();
         assert_eq!(loc.file, "bad.rego");

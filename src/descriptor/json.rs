@@ -76,7 +76,10 @@ impl<'a> Reader<'a> {
                 },
             })
         } else {
-            Err(self.err("syntax", format!("invalid JSON: unexpected {}", self.describe())))
+            Err(self.err(
+                "syntax",
+                format!("invalid JSON: unexpected {}", self.describe()),
+            ))
         }
     }
 
@@ -155,7 +158,10 @@ impl<'a> Reader<'a> {
                     _ => {
                         return Err(self.err(
                             "syntax",
-                            format!("invalid JSON: expected `,` or `]`, found {}", self.describe()),
+                            format!(
+                                "invalid JSON: expected `,` or `]`, found {}",
+                                self.describe()
+                            ),
                         ))
                     }
                 }
@@ -183,7 +189,10 @@ impl<'a> Reader<'a> {
                 if self.peek() != Some(b'"') {
                     return Err(self.err(
                         "syntax",
-                        format!("invalid JSON: expected a string key, found {}", self.describe()),
+                        format!(
+                            "invalid JSON: expected a string key, found {}",
+                            self.describe()
+                        ),
                     ));
                 }
                 let key_start = self.pos();
@@ -198,7 +207,10 @@ impl<'a> Reader<'a> {
                 if self.peek() != Some(b':') {
                     return Err(self.err(
                         "syntax",
-                        format!("invalid JSON: expected `:` after key, found {}", self.describe()),
+                        format!(
+                            "invalid JSON: expected `:` after key, found {}",
+                            self.describe()
+                        ),
                     ));
                 }
                 self.bump();
@@ -217,7 +229,9 @@ impl<'a> Reader<'a> {
                         self.bump();
                         self.ws();
                         if self.peek() == Some(b'}') {
-                            return Err(self.err("syntax", "invalid JSON: trailing comma in object"));
+                            return Err(
+                                self.err("syntax", "invalid JSON: trailing comma in object")
+                            );
                         }
                     }
                     Some(b'}') => {
@@ -227,7 +241,10 @@ impl<'a> Reader<'a> {
                     _ => {
                         return Err(self.err(
                             "syntax",
-                            format!("invalid JSON: expected `,` or `}}`, found {}", self.describe()),
+                            format!(
+                                "invalid JSON: expected `,` or `}}`, found {}",
+                                self.describe()
+                            ),
                         ))
                     }
                 }
@@ -289,12 +306,16 @@ impl<'a> Reader<'a> {
                         Some(b'u') => {
                             let hi = self.hex4()?;
                             let cp = if (0xD800..0xDC00).contains(&hi) {
-                                if self.peek() == Some(b'\\') && self.src.get(self.i + 1) == Some(&b'u') {
+                                if self.peek() == Some(b'\\')
+                                    && self.src.get(self.i + 1) == Some(&b'u')
+                                {
                                     self.bump();
                                     self.bump();
                                     let lo = self.hex4()?;
                                     if !(0xDC00..0xE000).contains(&lo) {
-                                        return Err(self.err("syntax", "invalid JSON: bad surrogate pair"));
+                                        return Err(
+                                            self.err("syntax", "invalid JSON: bad surrogate pair")
+                                        );
                                     }
                                     0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                                 } else {
@@ -303,10 +324,9 @@ impl<'a> Reader<'a> {
                             } else {
                                 hi
                             };
-                            out.push(
-                                char::from_u32(cp)
-                                    .ok_or_else(|| self.err("syntax", "invalid JSON: bad \\u escape"))?,
-                            );
+                            out.push(char::from_u32(cp).ok_or_else(|| {
+                                self.err("syntax", "invalid JSON: bad \\u escape")
+                            })?);
                         }
                         _ => return Err(self.err("syntax", "invalid JSON: unknown escape")),
                     }
@@ -391,7 +411,10 @@ pub fn parse_json(text: &str, limits: &Limits) -> Result<Node, ParseError> {
     if r.peek().is_some() {
         return Err(r.err(
             "syntax",
-            format!("invalid JSON: unexpected {} after the document", r.describe()),
+            format!(
+                "invalid JSON: unexpected {} after the document",
+                r.describe()
+            ),
         ));
     }
     Ok(v)
@@ -408,10 +431,18 @@ mod tests {
     #[test]
     fn values_and_positions() {
         let n = p("{\n  \"a\": [1, 2.5, \"x\"],\n  \"é\": {\"b\": null, \"c\": true}\n}").unwrap();
-        let NodeValue::Array(items) = &n.get("a").unwrap().value else { panic!() };
+        let NodeValue::Array(items) = &n.get("a").unwrap().value else {
+            panic!()
+        };
         assert_eq!(items[0].value, NodeValue::Number(Number::Int(1)));
         assert_eq!(items[1].value, NodeValue::Number(Number::Float(2.5)));
-        assert_eq!(items[2].span, Span { start: Pos::new(2, 17), len: 3 });
+        assert_eq!(
+            items[2].span,
+            Span {
+                start: Pos::new(2, 17),
+                len: 3
+            }
+        );
         let e = n.get("é").unwrap();
         assert_eq!(e.get("c").unwrap().span.start, Pos::new(3, 25));
         assert_eq!(e.get("b").unwrap().value, NodeValue::Null);
@@ -446,6 +477,9 @@ mod tests {
     #[test]
     fn big_integers_become_floats() {
         let n = p(r#"{"n": 123456789012345678901234567890}"#).unwrap();
-        assert!(matches!(n.get("n").unwrap().value, NodeValue::Number(Number::Float(_))));
+        assert!(matches!(
+            n.get("n").unwrap().value,
+            NodeValue::Number(Number::Float(_))
+        ));
     }
 }

@@ -246,8 +246,9 @@ pub fn format_path(path: &[PathSeg]) -> String {
             }
             PathSeg::Key(k) => {
                 let ident = !k.is_empty()
-                    && k.chars()
-                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '$' || c == '@');
+                    && k.chars().all(|c| {
+                        c.is_alphanumeric() || c == '_' || c == '-' || c == '$' || c == '@'
+                    });
                 if ident {
                     if !out.is_empty() {
                         out.push('.');
@@ -341,8 +342,10 @@ impl Node {
             let next = match (seg, &node.value) {
                 (PathSeg::Key(k), NodeValue::Object(entries)) => {
                     entries.iter().find(|e| &e.key == k).map(|e| {
-                        let s = if matches!(e.value.value, NodeValue::Array(_) | NodeValue::Object(_))
-                        {
+                        let s = if matches!(
+                            e.value.value,
+                            NodeValue::Array(_) | NodeValue::Object(_)
+                        ) {
                             e.key_span
                         } else {
                             e.value.span
@@ -359,7 +362,10 @@ impl Node {
                     .map(|n| (n, n.span)),
                 (PathSeg::Index(i), NodeValue::Object(entries)) => {
                     let k = i.to_string();
-                    entries.iter().find(|e| e.key == k).map(|e| (&e.value, e.key_span))
+                    entries
+                        .iter()
+                        .find(|e| e.key == k)
+                        .map(|e| (&e.value, e.key_span))
                 }
                 _ => None,
             };
@@ -383,7 +389,9 @@ impl Node {
             NodeValue::Number(Number::Int(i)) => Value::from(*i),
             NodeValue::Number(Number::Float(f)) => Value::from(*f),
             NodeValue::String(s) => Value::from(s.as_str()),
-            NodeValue::Array(items) => Value::from(items.iter().map(Node::to_rego).collect::<Vec<_>>()),
+            NodeValue::Array(items) => {
+                Value::from(items.iter().map(Node::to_rego).collect::<Vec<_>>())
+            }
             NodeValue::Object(entries) => entries
                 .iter()
                 .map(|e| (Value::from(e.key.as_str()), e.value.to_rego()))
@@ -470,7 +478,10 @@ pub(crate) fn check_duplicate(
     pos: Pos,
 ) -> Result<(), ParseError> {
     let first = if entries.len() < 16 {
-        entries.iter().find(|e| e.key == key).map(|e| e.key_span.start)
+        entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.key_span.start)
     } else {
         let map = seen.get_or_insert_with(|| {
             entries
@@ -511,7 +522,14 @@ mod tests {
         );
         assert_eq!(format_path(&p), "team.members[0].role");
         let q = parse_path(r#"a["b.c"][2]"#).unwrap();
-        assert_eq!(q, vec![PathSeg::Key("a".into()), PathSeg::Key("b.c".into()), PathSeg::Index(2)]);
+        assert_eq!(
+            q,
+            vec![
+                PathSeg::Key("a".into()),
+                PathSeg::Key("b.c".into()),
+                PathSeg::Index(2)
+            ]
+        );
         assert_eq!(format_path(&q), r#"a["b.c"][2]"#);
         assert!(parse_path("a[0").is_err());
     }
@@ -519,9 +537,19 @@ mod tests {
     #[test]
     fn detect_standards() {
         let lim = Limits::default();
-        let odps = parse(b"apiVersion: v1.0.0\nkind: DataProduct\nid: x\n", Format::Yaml, &lim).unwrap();
+        let odps = parse(
+            b"apiVersion: v1.0.0\nkind: DataProduct\nid: x\n",
+            Format::Yaml,
+            &lim,
+        )
+        .unwrap();
         assert_eq!(Standard::detect(&odps), Standard::BitolOdps);
-        let dpds = parse(br#"{"dataProductDescriptor":"1.0.0","info":{}}"#, Format::Json, &lim).unwrap();
+        let dpds = parse(
+            br#"{"dataProductDescriptor":"1.0.0","info":{}}"#,
+            Format::Json,
+            &lim,
+        )
+        .unwrap();
         assert_eq!(Standard::detect(&dpds), Standard::Dpds);
         let other = parse(b"kind: DataProduct\n", Format::Yaml, &lim).unwrap();
         assert_eq!(Standard::detect(&other), Standard::Custom);
@@ -529,12 +557,24 @@ mod tests {
 
     #[test]
     fn rejects_non_mapping_empty_and_large() {
-        let lim = Limits { max_bytes: 10, ..Limits::default() };
+        let lim = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
         assert_eq!(parse(b"", Format::Yaml, &lim).unwrap_err().code, "empty");
-        assert_eq!(parse(b"  \n", Format::Json, &lim).unwrap_err().code, "empty");
-        assert_eq!(parse(b"- a\n", Format::Yaml, &lim).unwrap_err().code, "not-a-mapping");
+        assert_eq!(
+            parse(b"  \n", Format::Json, &lim).unwrap_err().code,
+            "empty"
+        );
+        assert_eq!(
+            parse(b"- a\n", Format::Yaml, &lim).unwrap_err().code,
+            "not-a-mapping"
+        );
         let big = vec![b'a'; 11];
-        assert_eq!(parse(&big, Format::Yaml, &lim).unwrap_err().code, "too-large");
+        assert_eq!(
+            parse(&big, Format::Yaml, &lim).unwrap_err().code,
+            "too-large"
+        );
     }
 
     #[test]

@@ -39,7 +39,12 @@ struct Builder<'l> {
 fn subtree_size(n: &Node) -> usize {
     match &n.value {
         NodeValue::Array(items) => 1 + items.iter().map(subtree_size).sum::<usize>(),
-        NodeValue::Object(entries) => 1 + entries.iter().map(|e| subtree_size(&e.value)).sum::<usize>(),
+        NodeValue::Object(entries) => {
+            1 + entries
+                .iter()
+                .map(|e| subtree_size(&e.value))
+                .sum::<usize>()
+        }
         _ => 1,
     }
 }
@@ -63,7 +68,8 @@ impl Builder<'_> {
 
     fn remember(&mut self, anchor: usize, node: &Node) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), subtree_size(node)));
+            self.anchors
+                .insert(anchor, (node.clone(), subtree_size(node)));
         }
     }
 
@@ -371,16 +377,34 @@ mod tests {
     fn core_schema_scalars() {
         let n = p("a: yes\nb: 4.0\nc: 2024-01-01\nd: ~\ne: 0x1F\nf: '12'\ng: 12\nh: true\ni: .inf\nj: 1e3\nk: 99999999999999999999\n").unwrap();
         assert_eq!(n.get("a").unwrap().value, NodeValue::String("yes".into()));
-        assert_eq!(n.get("b").unwrap().value, NodeValue::Number(Number::Float(4.0)));
-        assert_eq!(n.get("c").unwrap().value, NodeValue::String("2024-01-01".into()));
+        assert_eq!(
+            n.get("b").unwrap().value,
+            NodeValue::Number(Number::Float(4.0))
+        );
+        assert_eq!(
+            n.get("c").unwrap().value,
+            NodeValue::String("2024-01-01".into())
+        );
         assert_eq!(n.get("d").unwrap().value, NodeValue::Null);
-        assert_eq!(n.get("e").unwrap().value, NodeValue::Number(Number::Int(31)));
+        assert_eq!(
+            n.get("e").unwrap().value,
+            NodeValue::Number(Number::Int(31))
+        );
         assert_eq!(n.get("f").unwrap().value, NodeValue::String("12".into()));
-        assert_eq!(n.get("g").unwrap().value, NodeValue::Number(Number::Int(12)));
+        assert_eq!(
+            n.get("g").unwrap().value,
+            NodeValue::Number(Number::Int(12))
+        );
         assert_eq!(n.get("h").unwrap().value, NodeValue::Bool(true));
         assert_eq!(n.get("i").unwrap().value, NodeValue::String(".inf".into()));
-        assert_eq!(n.get("j").unwrap().value, NodeValue::Number(Number::Float(1000.0)));
-        assert!(matches!(n.get("k").unwrap().value, NodeValue::Number(Number::Float(_))));
+        assert_eq!(
+            n.get("j").unwrap().value,
+            NodeValue::Number(Number::Float(1000.0))
+        );
+        assert!(matches!(
+            n.get("k").unwrap().value,
+            NodeValue::Number(Number::Float(_))
+        ));
     }
 
     #[test]
@@ -391,12 +415,26 @@ mod tests {
             _ => panic!("not an object"),
         };
         assert_eq!(e[0].key_span.start, Pos::new(1, 1));
-        assert_eq!(e[0].value.span, Span { start: Pos::new(1, 7), len: 6 });
+        assert_eq!(
+            e[0].value.span,
+            Span {
+                start: Pos::new(1, 7),
+                len: 6
+            }
+        );
         let ports = n.get("ports").unwrap();
         assert_eq!(ports.span.start, Pos::new(3, 3));
-        let NodeValue::Array(items) = &ports.value else { panic!() };
+        let NodeValue::Array(items) = &ports.value else {
+            panic!()
+        };
         assert_eq!(items[0].span.start, Pos::new(3, 5));
-        assert_eq!(items[0].get("kind").unwrap().span, Span { start: Pos::new(4, 11), len: 3 });
+        assert_eq!(
+            items[0].get("kind").unwrap().span,
+            Span {
+                start: Pos::new(4, 11),
+                len: 3
+            }
+        );
     }
 
     #[test]
@@ -413,7 +451,8 @@ mod tests {
         assert_eq!(e.pos, Pos::new(3, 1));
         assert!(e.message.contains("first defined at 1:1"), "{}", e.message);
         // Many keys take the hash-set path.
-        let many: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect::<String>() + "k7: again\n";
+        let many: String =
+            (0..40).map(|i| format!("k{i}: {i}\n")).collect::<String>() + "k7: again\n";
         assert_eq!(p(&many).unwrap_err().pos, Pos::new(41, 1));
     }
 
@@ -442,7 +481,10 @@ mod tests {
         assert_eq!(e.code, "too-many-nodes");
         // Small aliases are fine.
         let n = p("base: &b {x: 1}\nother: *b\n").unwrap();
-        assert_eq!(n.get("other").unwrap().get("x").unwrap().value, NodeValue::Number(Number::Int(1)));
+        assert_eq!(
+            n.get("other").unwrap().get("x").unwrap().value,
+            NodeValue::Number(Number::Int(1))
+        );
     }
 
     #[test]

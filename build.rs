@@ -1,0 +1,30 @@
+//! Embeds the shipped policy library (`policies/*.rego`, tests excluded) into the binary.
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    println!("cargo:rerun-if-changed=policies");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        name.ends_with(".rego") && !name.ends_with("_test.rego")
+    });
+    files.sort();
+    let mut out = String::from("/// The shipped policy library: (file name, Rego text).\npub static LIBRARY: &[(&str, &str)] = &[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            f.display().to_string()
+        );
+    }
+    out.push_str("];\n");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("library.rs");
+    std::fs::write(dest, out).unwrap_or_else(|e| panic!("cannot write library.rs: {e}"));
+}

@@ -1,0 +1,236 @@
+//! Command-line interface: argument definitions and the dispatch from a command to the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check::{self, CheckOptions};
+use crate::findings::Severity;
+use crate::inspect;
+use crate::report::{self, RenderOptions};
+
+/// meshgate: policy-as-code governance for data meshes.
+#[derive(Debug, Parser)]
+#[command(name = "meshgate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The lowest severity that makes the run fail (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail on errors (default).
+    Error,
+    /// Fail on warnings and errors.
+    Warning,
+    /// Fail on any finding.
+    Info,
+    /// Never fail because of findings (exit 2 for broken policies still applies).
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate every policy on every data product of a mesh repository.
+    Check {
+        /// The mesh repository root.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = report::Format::Human)]
+        format: report::Format,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Lowest severity that fails the run (exit code 1).
+        #[arg(long, value_enum, default_value_t = FailOn::Error)]
+        fail_on: FailOn,
+        /// Worker threads (default: one per core).
+        #[arg(long, short = 'j', value_name = "N")]
+        threads: Option<usize>,
+        /// Global policy folder (repeatable); replaces `policies` of meshgate.toml.
+        #[arg(long = "policy", short = 'p', value_name = "DIR")]
+        policy: Vec<String>,
+        /// Print findings only, no summary.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// When to use colours.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Print `{"input", "data"}` exactly as policies see them for one product (for `opa eval`).
+    Inspect {
+        /// A product descriptor (or, with --bundle, the mesh repository root).
+        path: PathBuf,
+        /// The mesh repository root (default: found above the product).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        /// Print the whole mesh with its policies as one document (for other engines).
+        #[arg(long)]
+        bundle: bool,
+        /// Global policy folder (repeatable), as for `check`.
+        #[arg(long = "policy", short = 'p', value_name = "DIR")]
+        policy: Vec<String>,
+    },
+}
+
+fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+/// Writes `bytes` to `output` or stdout. A closed pipe is not an error.
+fn emit(output: Option<&PathBuf>, bytes: &[u8]) -> Result<(), String> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(bytes).and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write output: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn path_prefix(path: &std::path::Path) -> String {
+    let s = path.to_string_lossy();
+    if s == "." || s.is_empty() {
+        String::new()
+    } else if s.ends_with('/') {
+        s.into_owned()
+    } else {
+        format!("{s}/")
+    }
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Check {
+            path,
+            format,
+            output,
+            fail_on,
+            threads,
+            policy,
+            quiet,
+            color,
+        } => {
+            let opts = CheckOptions {
+                root: path.clone(),
+                policy_dirs: policy,
+                threads,
+                fail_on: fail_on.threshold(),
+            };
+            let report = match check::check(&opts) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("meshgate: error: {e}");
+                    return 2;
+                }
+            };
+            let render_opts = RenderOptions {
+                color: use_color(color, output.is_some()),
+                quiet,
+                path_prefix: path_prefix(&path),
+            };
+            let mut buf = Vec::new();
+            if let Err(e) = report::render(format, &report, &render_opts, &mut buf) {
+                eprintln!("meshgate: error: cannot render the report: {e}");
+                return 2;
+            }
+            if format != report::Format::Human {
+                for e in &report.errors {
+                    eprintln!("meshgate: error: {e}");
+                }
+            }
+            if let Err(e) = emit(output.as_ref(), &buf) {
+                eprintln!("meshgate: error: {e}");
+                return 2;
+            }
+            report.exit_code()
+        }
+        Command::Inspect {
+            path,
+            repo,
+            bundle,
+            policy,
+        } => {
+            let opts = CheckOptions {
+                root: path.clone(),
+                policy_dirs: policy,
+                threads: None,
+                fail_on: None,
+            };
+            let doc = if bundle {
+                let pool = match check::thread_pool(None) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("meshgate: error: {e}");
+                        return 2;
+                    }
+                };
+                pool.install(|| {
+                    let mesh = check::load_mesh(&opts).map_err(|e| e.to_string())?;
+                    inspect::bundle(&mesh).map_err(|e| e.to_string())
+                })
+            } else {
+                inspect::product_document(&path, repo.as_deref(), &opts).map_err(|e| e.to_string())
+            };
+            match doc {
+                Ok(doc) => {
+                    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                    text.push('\n');
+                    match emit(None, text.as_bytes()) {
+                        Ok(()) => 0,
+                        Err(e) => {
+                            eprintln!("meshgate: error: {e}");
+                            2
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("meshgate: error: {e}");
+                    2
+                }
+            }
+        }
+    }
+}

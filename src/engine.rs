@@ -1,0 +1,281 @@
+//! Parallel evaluation: every policy of a product's set on every product, one engine clone per worker.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use regorus::Value;
+
+use crate::descriptor::{format_path, parse_path, Format, Node, PathSeg, Standard};
+use crate::findings::{Finding, Location, Severity};
+use crate::policy::{split_regorus_error, Library, Policy};
+
+/// A product ready for evaluation: its descriptor parsed, or the reason it is not.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// Repo-relative path of the descriptor.
+    pub path: String,
+    /// The domain whose folder holds it.
+    pub domain: Option<String>,
+    /// YAML or JSON.
+    pub format: Format,
+    /// The parsed descriptor (absent when it did not parse).
+    pub root: Option<Node>,
+    /// The standard detected from the root keys.
+    pub standard: Option<Standard>,
+    /// The descriptor as a policy input (absent when it did not parse).
+    pub input: Option<Value>,
+}
+
+impl Product {
+    /// `data.meshgate.product`: what meshgate knows about the product.
+    pub fn facts(&self) -> serde_json::Value {
+        serde_json::json!({
+            "path": self.path,
+            "domain": self.domain,
+            "standard": self.standard.map(Standard::as_str),
+            "format": self.format.as_str(),
+        })
+    }
+}
+
+/// What evaluating one product produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Policy findings (unsorted).
+    pub findings: Vec<Finding>,
+    /// Whether some policy failed to evaluate on it (fail closed).
+    pub errored: bool,
+    /// Number of policies evaluated.
+    pub evaluations: usize,
+}
+
+fn json_to_rego(v: &serde_json::Value) -> Value {
+    Value::from(v.clone())
+}
+
+fn member_path(v: &Value) -> Option<Vec<PathSeg>> {
+    match v {
+        Value::String(s) => parse_path(s).ok(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Some(PathSeg::Key(s.to_string())),
+                Value::Number(_) => i.as_u64().ok().map(|n| PathSeg::Index(n as usize)),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+struct Member {
+    msg: String,
+    path: Option<Vec<PathSeg>>,
+    id: Option<String>,
+    severity: Option<Severity>,
+}
+
+fn member(v: &Value) -> Result<Member, String> {
+    match v {
+        Value::String(s) => Ok(Member {
+            msg: s.to_string(),
+            path: None,
+            id: None,
+            severity: None,
+        }),
+        Value::Object(obj) => {
+            let get = |k: &str| obj.get(&Value::from(k));
+            let msg = match get("msg") {
+                Some(Value::String(s)) => s.to_string(),
+                _ => return Err("an object member without a string `msg` field".to_string()),
+            };
+            let severity = match get("severity") {
+                Some(Value::String(s)) => Some(s.parse::<Severity>()?),
+                Some(_) => return Err("a `severity` that is not a string".to_string()),
+                None => None,
+            };
+            Ok(Member {
+                msg,
+                path: get("path").and_then(member_path),
+                id: match get("id") {
+                    Some(Value::String(s)) => Some(s.to_string()),
+                    _ => None,
+                },
+                severity,
+            })
+        }
+        other => Err(format!(
+            "a member that is neither a string nor an object with `msg`: {}",
+            other.to_json_str().unwrap_or_default()
+        )),
+    }
+}
+
+/// Drops run-dependent details (elapsed nanoseconds) so output is deterministic.
+fn stable_message(message: &str) -> String {
+    match message.find(" (elapsed=") {
+        Some(i) if message.starts_with("execution exceeded time limit") => {
+            let limit = message[i..].split("limit=").nth(1).and_then(|r| {
+                r.trim_end_matches(')')
+                    .trim_end_matches("ns")
+                    .parse::<u128>()
+                    .ok()
+            });
+            match limit {
+                Some(ns) => format!("execution exceeded the time limit of {} ms", ns / 1_000_000),
+                None => message[..i].to_string(),
+            }
+        }
+        _ => message.to_string(),
+    }
+}
+
+/// Help text for a regorus error message.
+fn error_help(message: &str) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("could not find function ") {
+        return Some(format!(
+            "the builtin `{}` is not available in meshgate's Rego engine (regorus); rewrite the rule without it",
+            rest.trim()
+        ));
+    }
+    if message.contains("time limit")
+        || message.contains("timed out")
+        || message.contains("exceeded")
+    {
+        return Some("the rule ran past the time limit: make it cheaper, or raise `policy-timeout-ms` in meshgate.toml".to_string());
+    }
+    None
+}
+
+fn eval_product(
+    engine: &mut regorus::Engine,
+    set_policies: &[usize],
+    lib: &Library,
+    p: &Product,
+    input: &Value,
+    root: &Node,
+) -> Outcome {
+    let mut out = Outcome::default();
+    engine.set_input(input.clone());
+    for &pi in set_policies {
+        let policy: &Policy = &lib.policies[pi];
+        out.evaluations += 1;
+        for rule in &policy.rules {
+            let result = engine.eval_rule(format!("data.{}.{rule}", policy.package));
+            let error = |message: String, location: Option<Location>| {
+                let help = error_help(&message);
+                Finding {
+                    product: p.path.clone(),
+                    domain: p.domain.clone(),
+                    policy: policy.package.clone(),
+                    rule: rule.to_string(),
+                    id: Some("policy-error".to_string()),
+                    severity: Severity::Error,
+                    message: format!("policy failed to evaluate: {message}"),
+                    path: None,
+                    location,
+                    help,
+                }
+            };
+            let value = match result {
+                Ok(v) => v,
+                Err(e) => {
+                    let (loc, message) = split_regorus_error(&e.to_string());
+                    let message = stable_message(&message);
+                    let location = loc.map(|(file, pos)| Location::new(&file, pos, 1));
+                    out.findings.push(error(message, location));
+                    out.errored = true;
+                    continue;
+                }
+            };
+            let members: Vec<&Value> = match &value {
+                Value::Undefined => Vec::new(),
+                Value::Set(s) => s.iter().collect(),
+                Value::Array(a) => a.iter().collect(),
+                other => {
+                    out.findings.push(error(
+                        format!(
+                            "`{rule}` must be a set of messages, got {}",
+                            other.to_json_str().unwrap_or_default()
+                        ),
+                        None,
+                    ));
+                    out.errored = true;
+                    continue;
+                }
+            };
+            for m in members {
+                match member(m) {
+                    Ok(m) => {
+                        let (span, _) = root.locate(m.path.as_deref().unwrap_or(&[]));
+                        out.findings.push(Finding {
+                            product: p.path.clone(),
+                            domain: p.domain.clone(),
+                            policy: policy.package.clone(),
+                            rule: rule.to_string(),
+                            id: m.id,
+                            severity: m.severity.unwrap_or_else(|| policy.default_severity(rule)),
+                            message: m.msg,
+                            path: m.path.as_deref().map(format_path),
+                            location: Some(Location::new(&p.path, span.start, span.len)),
+                            help: policy.metadata.remediation.clone(),
+                        });
+                    }
+                    Err(why) => {
+                        out.findings
+                            .push(error(format!("`{rule}` returned {why}"), None));
+                        out.errored = true;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Evaluates every product that parsed against the policy set of its domain, in parallel.
+/// Results come back in the order of `products`.
+pub fn evaluate(products: &[Product], lib: &Library) -> Vec<Outcome> {
+    products
+        .par_iter()
+        .map_init(HashMap::<Option<String>, regorus::Engine>::new, |engines, p| {
+            let (Some(input), Some(root)) = (&p.input, &p.root) else {
+                return Outcome::default();
+            };
+            let set = lib.set_for(p.domain.as_deref());
+            if set.policies.is_empty() {
+                return Outcome::default();
+            }
+            let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
+                p.domain.clone()
+            } else {
+                None
+            };
+            if set.reads_product_facts {
+                let mut engine = set.engine.clone();
+                let facts = serde_json::json!({"meshgate": {"product": p.facts()}});
+                if let Err(e) = engine.add_data(json_to_rego(&facts)) {
+                    let mut o = Outcome::default();
+                    o.errored = true;
+                    o.findings.push(Finding {
+                        product: p.path.clone(),
+                        domain: p.domain.clone(),
+                        policy: crate::findings::POLICY_EVAL.to_string(),
+                        rule: "data".to_string(),
+                        id: None,
+                        severity: Severity::Error,
+                        message: format!("cannot add data.meshgate.product: {e}"),
+                        path: None,
+                        location: None,
+                        help: Some("a policy or data file defines data.meshgate.product; names under meshgate are reserved".to_string()),
+                    });
+                    return o;
+                }
+                eval_product(&mut engine, &set.policies, lib, p, input, root)
+            } else {
+                let engine = engines.entry(key).or_insert_with(|| set.engine.clone());
+                eval_product(engine, &set.policies, lib, p, input, root)
+            }
+        })
+        .collect()
+}

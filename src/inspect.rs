@@ -1,0 +1,121 @@
+//! `meshgate inspect`: prints exactly what a policy sees, so any verdict can be reproduced with `opa eval`.
+
+use std::path::{Path, PathBuf};
+
+use regorus::Value;
+use serde_json::json;
+
+use crate::check::{load_mesh, CheckOptions, Fatal, Mesh};
+use crate::discover::rel_path;
+use crate::policy::Origin;
+
+/// Finds the mesh repository root above `path`: the nearest folder with a `meshgate.toml`,
+/// else the parent of the nearest `domains` folder.
+pub fn find_root(path: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    let mut dir = abs.parent();
+    let mut domains_parent = None;
+    while let Some(d) = dir {
+        if d.join(crate::config::FILE_NAME).is_file() {
+            return Some(d.to_path_buf());
+        }
+        if domains_parent.is_none() && d.file_name().is_some_and(|n| n == "domains") {
+            domains_parent = d.parent().map(Path::to_path_buf);
+        }
+        dir = d.parent();
+    }
+    domains_parent
+}
+
+fn to_json(v: &Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Why `inspect` could not print.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// The check pipeline failed before parsing.
+    #[error(transparent)]
+    Fatal(#[from] Fatal),
+    /// The product is not one meshgate found.
+    #[error(
+        "{0}: not a product descriptor of the mesh at {1} (see the product globs in meshgate.toml)"
+    )]
+    NotAProduct(String, String),
+    /// The product does not parse.
+    #[error("{0}: the descriptor does not parse; run `meshgate check` to see where")]
+    Unparsed(String),
+    /// No repository root could be found.
+    #[error(
+        "{0}: cannot find the mesh root (a folder with meshgate.toml or domains/); pass --repo"
+    )]
+    NoRoot(String),
+}
+
+/// `{"input": …, "data": …}` for one product, exactly as evaluated.
+pub fn product_document(
+    product: &Path,
+    repo: Option<&Path>,
+    opts: &CheckOptions,
+) -> Result<serde_json::Value, InspectError> {
+    let root = match repo {
+        Some(r) => r.to_path_buf(),
+        None => {
+            find_root(product).ok_or_else(|| InspectError::NoRoot(product.display().to_string()))?
+        }
+    };
+    let abs_root = std::fs::canonicalize(&root).unwrap_or(root.clone());
+    let abs_product = std::fs::canonicalize(product).unwrap_or(product.to_path_buf());
+    let rel = rel_path(&abs_root, &abs_product);
+    let opts = CheckOptions {
+        root: abs_root,
+        ..opts.clone()
+    };
+    let mesh = load_mesh(&opts)?;
+    let p = mesh
+        .products
+        .iter()
+        .find(|p| p.path == rel)
+        .ok_or_else(|| InspectError::NotAProduct(rel.clone(), root.display().to_string()))?;
+    let input = p
+        .input
+        .as_ref()
+        .ok_or_else(|| InspectError::Unparsed(rel.clone()))?;
+    let mut data = to_json(&mesh.data());
+    data["meshgate"]["product"] = p.facts();
+    Ok(json!({"input": to_json(input), "data": data}))
+}
+
+/// The whole mesh as one document, for running the same policies in another engine:
+/// `{"version", "policies": [...], "data", "products": [{"path", "domain", "facts", "input"}]}`.
+pub fn bundle(mesh: &Mesh) -> Result<serde_json::Value, std::io::Error> {
+    let (sources, _) = mesh.policy_sources()?;
+    let policies: Vec<serde_json::Value> = sources
+        .iter()
+        .map(|s| {
+            json!({
+                "file": s.path,
+                "domain": match &s.origin { Origin::Global => None, Origin::Domain(d) => Some(d.clone()) },
+                "source": s.text.as_ref(),
+            })
+        })
+        .collect();
+    let products: Vec<serde_json::Value> = mesh
+        .products
+        .iter()
+        .filter_map(|p| {
+            Some(json!({
+                "path": p.path,
+                "domain": p.domain,
+                "facts": p.facts(),
+                "input": to_json(p.input.as_ref()?),
+            }))
+        })
+        .collect();
+    Ok(json!({
+        "version": 1,
+        "policies": policies,
+        "data": to_json(&mesh.data()),
+        "products": products,
+    }))
+}

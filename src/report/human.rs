@@ -1,0 +1,273 @@
+//! Human output: one rustc/ruff-style block per finding with the source line underlined, then a summary.
+
+use std::io::{self, Write};
+
+use crate::check::Report;
+use crate::findings::{Finding, Location, RunError, Severity};
+
+use super::RenderOptions;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;36",
+        };
+        self.wrap(code, s.as_str())
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn blue(&self, s: &str) -> String {
+        self.wrap("1;34", s)
+    }
+}
+
+fn display_path(opts: &RenderOptions, file: &str) -> String {
+    if file.starts_with('<') || opts.path_prefix.is_empty() {
+        file.to_string()
+    } else {
+        format!("{}{file}", opts.path_prefix)
+    }
+}
+
+/// Writes the snippet (`  |` gutter, the line, the underline) for `loc`.
+fn snippet(
+    out: &mut dyn Write,
+    report: &Report,
+    loc: &Location,
+    paint: &Paint,
+    underline_code: &str,
+) -> io::Result<()> {
+    let Some(text) = report.sources.get(&loc.file) else {
+        return Ok(());
+    };
+    let Some(line) = text.lines().nth(loc.line.saturating_sub(1) as usize) else {
+        return Ok(());
+    };
+    let line = line.trim_end_matches('\r');
+    let num = loc.line.to_string();
+    let pad = " ".repeat(gutter(loc) - 1);
+    let col = loc.column.saturating_sub(1) as usize;
+    let chars: Vec<char> = line.chars().collect();
+    let col = col.min(chars.len());
+    let width = (loc.len as usize).clamp(1, chars.len().saturating_sub(col).max(1));
+    // Tabs before the column keep their width in the underline.
+    let lead: String = chars[..col]
+        .iter()
+        .map(|&c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    writeln!(out, "{} {}", pad, paint.blue("|"))?;
+    writeln!(out, "{} {} {}", paint.blue(&num), paint.blue("|"), line)?;
+    writeln!(
+        out,
+        "{} {} {}{}",
+        pad,
+        paint.blue("|"),
+        lead,
+        paint.wrap(underline_code, &"^".repeat(width))
+    )?;
+    Ok(())
+}
+
+/// Width of the gutter before `-->` / `|`: the line number's digits plus one.
+fn gutter(loc: &Location) -> usize {
+    loc.line.to_string().len() + 1
+}
+
+fn underline_code(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info => "1;36",
+    }
+}
+
+fn pad_of(f: &Finding) -> String {
+    " ".repeat(f.location.as_ref().map_or(2, gutter))
+}
+
+fn finding(
+    out: &mut dyn Write,
+    report: &Report,
+    f: &Finding,
+    opts: &RenderOptions,
+    paint: &Paint,
+) -> io::Result<()> {
+    let code = match &f.id {
+        Some(id) => format!("{}/{id}", f.policy),
+        None => format!("{}/{}", f.policy, f.rule),
+    };
+    writeln!(
+        out,
+        "{}{}: {}",
+        paint.severity(f.severity),
+        paint.bold(&format!("[{code}]")),
+        paint.bold(&f.message)
+    )?;
+    match &f.location {
+        Some(loc) => {
+            writeln!(
+                out,
+                "{}{} {}:{}:{}",
+                " ".repeat(gutter(loc) - 1),
+                paint.blue("-->"),
+                display_path(opts, &loc.file),
+                loc.line,
+                loc.column
+            )?;
+            snippet(out, report, loc, paint, underline_code(f.severity))?;
+        }
+        None => writeln!(
+            out,
+            "  {} {}",
+            paint.blue("-->"),
+            display_path(opts, &f.product)
+        )?,
+    }
+    if let Some(path) = &f.path {
+        writeln!(out, "{}{} field: {path}", pad_of(f), paint.blue("="))?;
+    }
+    if f.location.as_ref().is_some_and(|l| l.file != f.product) {
+        writeln!(
+            out,
+            "{}{} product: {}",
+            pad_of(f),
+            paint.blue("="),
+            display_path(opts, &f.product)
+        )?;
+    }
+    if let Some(help) = &f.help {
+        writeln!(out, "{}{} help: {help}", pad_of(f), paint.blue("="))?;
+    }
+    writeln!(out)
+}
+
+fn run_error(
+    out: &mut dyn Write,
+    report: &Report,
+    e: &RunError,
+    opts: &RenderOptions,
+    paint: &Paint,
+) -> io::Result<()> {
+    let kind = serde_json::to_value(e.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{}{}: {}",
+        paint.severity(Severity::Error),
+        paint.bold(&format!("[{kind}]")),
+        paint.bold(&e.message)
+    )?;
+    if let Some(loc) = &e.location {
+        writeln!(
+            out,
+            "{}{} {}:{}:{}",
+            " ".repeat(gutter(loc) - 1),
+            paint.blue("-->"),
+            display_path(opts, &loc.file),
+            loc.line,
+            loc.column
+        )?;
+        snippet(out, report, loc, paint, underline_code(Severity::Error))?;
+    }
+    writeln!(out)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Renders the human report.
+pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint { on: opts.color };
+    for e in &report.errors {
+        run_error(out, report, e, opts, &paint)?;
+    }
+    for f in &report.findings {
+        finding(out, report, f, opts, &paint)?;
+    }
+    if opts.quiet {
+        return Ok(());
+    }
+    let s = &report.summary;
+    if !report.domains.is_empty() {
+        let name_w = report
+            .domains
+            .iter()
+            .map(|d| d.name.as_deref().unwrap_or("(no domain)").chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        writeln!(
+            out,
+            "{}",
+            paint.bold(&format!(
+                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
+                "Domain", "Products", "Pass", "Fail", "Error", "Errors", "Warnings", "Info"
+            ))
+        )?;
+        for d in &report.domains {
+            writeln!(
+                out,
+                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
+                d.name.as_deref().unwrap_or("(no domain)"),
+                d.products,
+                d.passing,
+                d.failing,
+                d.errors,
+                d.findings.error,
+                d.findings.warning,
+                d.findings.info
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if report.builtin_library {
+        writeln!(
+            out,
+            "note: the repository has no policies; used meshgate's shipped policy library"
+        )?;
+    }
+    let verdict = format!(
+        "{}, {}, {}",
+        plural(s.findings.error, "error", "errors"),
+        plural(s.findings.warning, "warning", "warnings"),
+        plural(s.findings.info, "info", "infos"),
+    );
+    writeln!(
+        out,
+        "Checked {} in {} against {} ({}): {}; {} passing, {} failing, {} in error.",
+        plural(s.products, "product", "products"),
+        plural(s.domains, "domain", "domains"),
+        plural(s.policies, "policy", "policies"),
+        plural(s.evaluations, "evaluation", "evaluations"),
+        verdict,
+        s.products_passing,
+        s.products_failing,
+        s.products_error,
+    )?;
+    if !report.errors.is_empty() {
+        writeln!(
+            out,
+            "{}: {} could not be loaded; the products they apply to are in error (exit code 2).",
+            paint.severity(Severity::Error),
+            plural(report.errors.len(), "policy file", "policy files")
+        )?;
+    }
+    Ok(())
+}

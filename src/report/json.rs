@@ -1,0 +1,53 @@
+//! The canonical JSON report (schema version 1; documented in README.md).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::check::{PolicyReport, ProductReport, Report};
+use crate::findings::{Finding, RunError, Severity};
+use crate::score::{DomainSummary, Summary};
+
+/// Version of the JSON schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    fail_on: Option<Severity>,
+    builtin_library: bool,
+    summary: &'a Summary,
+    domains: &'a [DomainSummary],
+    products: &'a [ProductReport],
+    policies: &'a [PolicyReport],
+    findings: &'a [Finding],
+    errors: &'a [RunError],
+}
+
+/// Writes the report as pretty-printed JSON followed by a newline.
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "meshgate",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        fail_on: report.fail_on,
+        builtin_library: report.builtin_library,
+        summary: &report.summary,
+        domains: &report.domains,
+        products: &report.products,
+        policies: &report.policies,
+        findings: &report.findings,
+        errors: &report.errors,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}
