@@ -138,14 +138,11 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fatal> {
 pub fn load_mesh(opts: &CheckOptions) -> Result<Mesh, Fatal> {
     let config = Config::load(&opts.root)?;
     let inventory = discover::discover(&opts.root, &config, &opts.policy_dirs)?;
-    if !opts.policy_dirs.is_empty() {
-        if let Some(missing) = inventory.missing_policy_dirs.first() {
-            return Err(Fatal::MissingPolicyDir(missing.clone()));
-        }
-    } else if config.policies != Config::default().policies {
-        if let Some(missing) = inventory.missing_policy_dirs.first() {
-            return Err(Fatal::MissingPolicyDir(missing.clone()));
-        }
+    // A missing policy folder is an error unless it is the default `policies/` (then the
+    // shipped library is used).
+    let explicit = !opts.policy_dirs.is_empty() || config.policies != Config::default().policies;
+    if let Some(missing) = inventory.missing_policy_dirs.first().filter(|_| explicit) {
+        return Err(Fatal::MissingPolicyDir(missing.clone()));
     }
     let limits = Limits {
         max_bytes: config.max_descriptor_bytes,

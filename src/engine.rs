@@ -255,8 +255,10 @@ pub fn evaluate(products: &[Product], lib: &Library) -> Vec<Outcome> {
                 let mut engine = set.engine.clone();
                 let facts = serde_json::json!({"meshgate": {"product": p.facts()}});
                 if let Err(e) = engine.add_data(json_to_rego(&facts)) {
-                    let mut o = Outcome::default();
-                    o.errored = true;
+                    let mut o = Outcome {
+                        errored: true,
+                        ..Outcome::default()
+                    };
                     o.findings.push(Finding {
                         product: p.path.clone(),
                         domain: p.domain.clone(),
