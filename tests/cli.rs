@@ -35,7 +35,8 @@ fn meshgate_in(dir: &Path, args: &[&str]) -> Run {
 
 fn json_of(args: &[&str]) -> (i32, Value) {
     let r = meshgate(args);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
     (r.code, v)
 }
 
@@ -74,7 +75,15 @@ fn example_mesh_json_output_matches_schema() {
     assert_eq!(code, 1);
     assert_eq!(doc["version"], 1);
     let s = &doc["summary"];
-    for key in ["products", "domains", "policies", "evaluations", "products_failing", "products_passing", "products_error"] {
+    for key in [
+        "products",
+        "domains",
+        "policies",
+        "evaluations",
+        "products_failing",
+        "products_passing",
+        "products_error",
+    ] {
         assert!(s[key].is_u64(), "summary.{key} missing: {s}");
     }
     for key in ["error", "warning", "info"] {
@@ -85,17 +94,29 @@ fn example_mesh_json_output_matches_schema() {
     let findings = doc["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
     for f in findings {
-        for key in ["product", "domain", "policy", "rule", "severity", "message", "path", "location"] {
+        for key in [
+            "product", "domain", "policy", "rule", "severity", "message", "path", "location",
+        ] {
             assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
         }
         assert!(!f["policy"].as_str().unwrap().starts_with("data."));
-        assert!(["deny", "violation", "warn"].contains(&f["rule"].as_str().unwrap()) || f["policy"].as_str().unwrap().starts_with("meshgate."));
+        assert!(
+            ["deny", "violation", "warn"].contains(&f["rule"].as_str().unwrap())
+                || f["policy"].as_str().unwrap().starts_with("meshgate.")
+        );
         let loc = &f["location"];
-        assert!(loc["line"].as_u64().unwrap() >= 1 && loc["column"].as_u64().unwrap() >= 1, "{f}");
+        assert!(
+            loc["line"].as_u64().unwrap() >= 1 && loc["column"].as_u64().unwrap() >= 1,
+            "{f}"
+        );
     }
     // Global and domain-local policies both fire.
-    assert!(findings.iter().any(|f| f["policy"].as_str().unwrap().starts_with("governance.")));
-    assert!(findings.iter().any(|f| f["policy"].as_str().unwrap().starts_with("orders.")));
+    assert!(findings
+        .iter()
+        .any(|f| f["policy"].as_str().unwrap().starts_with("governance.")));
+    assert!(findings
+        .iter()
+        .any(|f| f["policy"].as_str().unwrap().starts_with("orders.")));
     // Domain-local policies only apply to their domain.
     assert!(findings
         .iter()
@@ -111,9 +132,30 @@ fn example_mesh_json_output_matches_schema() {
 #[test]
 fn output_is_identical_for_any_thread_count() {
     for format in ["human", "json"] {
-        let one = meshgate(&["check", "fixtures/mesh", "--format", format, "--threads", "1"]);
-        let two = meshgate(&["check", "fixtures/mesh", "--format", format, "--threads", "2"]);
-        let four = meshgate(&["check", "fixtures/mesh", "--format", format, "--threads", "4"]);
+        let one = meshgate(&[
+            "check",
+            "fixtures/mesh",
+            "--format",
+            format,
+            "--threads",
+            "1",
+        ]);
+        let two = meshgate(&[
+            "check",
+            "fixtures/mesh",
+            "--format",
+            format,
+            "--threads",
+            "2",
+        ]);
+        let four = meshgate(&[
+            "check",
+            "fixtures/mesh",
+            "--format",
+            format,
+            "--threads",
+            "4",
+        ]);
         assert_eq!(one.stdout, two.stdout, "{format}");
         assert_eq!(one.stdout, four.stdout, "{format}");
     }
@@ -121,16 +163,32 @@ fn output_is_identical_for_any_thread_count() {
 
 #[test]
 fn fail_on_threshold_sets_exit_code() {
-    assert_eq!(meshgate(&["check", "fixtures/mesh", "--fail-on", "never", "-q"]).code, 0);
-    assert_eq!(meshgate(&["check", "fixtures/mesh", "--fail-on", "warning", "-q"]).code, 1);
-    assert_eq!(meshgate(&["check", "fixtures/mesh", "--fail-on", "bogus"]).code, 2);
+    assert_eq!(
+        meshgate(&["check", "fixtures/mesh", "--fail-on", "never", "-q"]).code,
+        0
+    );
+    assert_eq!(
+        meshgate(&["check", "fixtures/mesh", "--fail-on", "warning", "-q"]).code,
+        1
+    );
+    assert_eq!(
+        meshgate(&["check", "fixtures/mesh", "--fail-on", "bogus"]).code,
+        2
+    );
 }
 
 #[test]
 fn output_file_and_quiet() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("report.json");
-    let r = meshgate(&["check", "fixtures/mesh", "--format", "json", "--output", out.to_str().unwrap()]);
+    let r = meshgate(&[
+        "check",
+        "fixtures/mesh",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -167,7 +225,10 @@ fn broken_descriptors_each_give_one_located_finding_and_the_rest_is_checked() {
     // Specific positions.
     let loc = |p: &str| {
         let f = findings_of(&doc, p)[0];
-        (f["location"]["line"].as_u64().unwrap(), f["location"]["column"].as_u64().unwrap())
+        (
+            f["location"]["line"].as_u64().unwrap(),
+            f["location"]["column"].as_u64().unwrap(),
+        )
     };
     assert!(loc("invalid-yaml/").0 > 1);
     assert!(loc("invalid-json/").0 > 1);
@@ -177,7 +238,9 @@ fn broken_descriptors_each_give_one_located_finding_and_the_rest_is_checked() {
     // The valid products are fully evaluated.
     for good in ["valid-source/", "valid-consumer/"] {
         assert_ne!(status_of(&doc, good), "error", "{good}");
-        assert!(findings_of(&doc, good).iter().all(|f| f["policy"] != "meshgate.parse"));
+        assert!(findings_of(&doc, good)
+            .iter()
+            .all(|f| f["policy"] != "meshgate.parse"));
     }
     assert!(doc["summary"]["evaluations"].as_u64().unwrap() > 0);
 }
@@ -188,7 +251,8 @@ fn write(root: &Path, rel: &str, body: &[u8]) {
     std::fs::write(p, body).unwrap();
 }
 
-const GOOD: &str = "apiVersion: v1.0.0\nkind: DataProduct\nid: 0b1c\nname: good\nstatus: active\ndomain: d\n";
+const GOOD: &str =
+    "apiVersion: v1.0.0\nkind: DataProduct\nid: 0b1c\nname: good\nstatus: active\ndomain: d\n";
 const POLICY: &str = "package t.p\n\ndeny contains {\"msg\": \"status must be active\", \"path\": \"status\"} if {\n  input.status != \"active\"\n}\n";
 
 #[test]
@@ -196,17 +260,37 @@ fn huge_and_deeply_nested_descriptors_are_findings() {
     let t = tempfile::tempdir().unwrap();
     let r = t.path();
     write(r, "policies/p.rego", POLICY.as_bytes());
-    write(r, "domains/d/products/good/dataproduct.yaml", GOOD.as_bytes());
-    write(r, "domains/d/products/bad/dataproduct.yaml", b"apiVersion: v1\nkind: DataProduct\nstatus: draft\ndomain: d\n");
+    write(
+        r,
+        "domains/d/products/good/dataproduct.yaml",
+        GOOD.as_bytes(),
+    );
+    write(
+        r,
+        "domains/d/products/bad/dataproduct.yaml",
+        b"apiVersion: v1\nkind: DataProduct\nstatus: draft\ndomain: d\n",
+    );
     let mut huge = String::from("description: |\n");
     while huge.len() <= 10 * 1024 * 1024 {
         huge.push_str("  lorem ipsum dolor sit amet, consectetur adipiscing elit\n");
     }
-    write(r, "domains/d/products/huge/dataproduct.yaml", huge.as_bytes());
+    write(
+        r,
+        "domains/d/products/huge/dataproduct.yaml",
+        huge.as_bytes(),
+    );
     let deep_json = format!("{{\"a\": {}{}}}", "[".repeat(20_000), "]".repeat(20_000));
-    write(r, "domains/d/products/deep-json/dataproduct.json", deep_json.as_bytes());
+    write(
+        r,
+        "domains/d/products/deep-json/dataproduct.json",
+        deep_json.as_bytes(),
+    );
     let deep_yaml = format!("a: {}{}\n", "{b: ".repeat(5_000), "}".repeat(5_000));
-    write(r, "domains/d/products/deep-yaml/dataproduct.yaml", deep_yaml.as_bytes());
+    write(
+        r,
+        "domains/d/products/deep-yaml/dataproduct.yaml",
+        deep_yaml.as_bytes(),
+    );
     let run = meshgate_in(r, &["check", ".", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -223,7 +307,9 @@ fn huge_and_deeply_nested_descriptors_are_findings() {
     write(r, "meshgate.toml", b"max-descriptor-bytes = 20000000\n");
     let run = meshgate_in(r, &["check", ".", "--format", "json"]);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert!(findings_of(&doc, "huge/").iter().all(|f| f["rule"] != "too-large"));
+    assert!(findings_of(&doc, "huge/")
+        .iter()
+        .all(|f| f["rule"] != "too-large"));
 }
 
 #[test]
@@ -231,7 +317,12 @@ fn policy_that_does_not_compile_exits_2_with_location_and_keeps_the_rest() {
     let r = meshgate(&["check", "fixtures/bad/policy-syntax", "--color", "never"]);
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("[policy-compile]"), "{}", r.stdout);
-    assert!(r.stdout.contains("fixtures/bad/policy-syntax/policies/broken.rego:"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("fixtures/bad/policy-syntax/policies/broken.rego:"),
+        "{}",
+        r.stdout
+    );
     let (code, doc) = json_of(&["check", "fixtures/bad/policy-syntax", "--format", "json"]);
     assert_eq!(code, 2);
     let errors = doc["errors"].as_array().unwrap();
@@ -239,17 +330,36 @@ fn policy_that_does_not_compile_exits_2_with_location_and_keeps_the_rest() {
     assert_eq!(errors[0]["kind"], "policy-compile");
     assert_eq!(errors[0]["location"]["file"], "policies/broken.rego");
     // The working policy still ran, and no product passes while a policy is missing.
-    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["policy"] == "checks.tagging"));
-    assert!(doc["products"].as_array().unwrap().iter().all(|p| p["status"] == "error"));
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["policy"] == "checks.tagging"));
+    assert!(doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] == "error"));
 }
 
 #[test]
 fn runtime_errors_and_missing_builtins_fail_closed() {
     let (code, doc) = json_of(&["check", "fixtures/bad/policy-runtime", "--format", "json"]);
     assert_eq!(code, 2);
-    let msgs: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
-    assert!(msgs.iter().any(|m| m.contains("io.jwt.decode")), "{msgs:#?}");
-    assert!(msgs.iter().any(|m| m.contains("multiple outputs")), "{msgs:#?}");
+    let msgs: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("io.jwt.decode")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("multiple outputs")),
+        "{msgs:#?}"
+    );
     // Every product on which a policy errored is in error, never pass or fail.
     let errored: Vec<&str> = doc["findings"]
         .as_array()
@@ -262,7 +372,11 @@ fn runtime_errors_and_missing_builtins_fail_closed() {
     for p in errored {
         assert_eq!(status_of(&doc, p), "error", "{p}");
     }
-    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["policy"] == "checks.tagging"));
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["policy"] == "checks.tagging"));
 }
 
 #[test]
@@ -273,7 +387,11 @@ fn recursion_is_rejected_not_a_crash() {
     assert_eq!(e["kind"], "policy-rejected");
     assert!(e["message"].as_str().unwrap().contains("recursion"));
     assert_eq!(e["location"]["file"], "policies/recursive.rego");
-    assert!(doc["products"].as_array().unwrap().iter().all(|p| p["status"] == "error"));
+    assert!(doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] == "error"));
 }
 
 #[test]
@@ -284,10 +402,19 @@ fn runaway_policy_hits_the_time_limit() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["message"].as_str().unwrap().contains("time limit of 300 ms"))
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("time limit of 300 ms")
+        })
         .count();
     assert_eq!(timeouts, 2);
-    assert!(doc["products"].as_array().unwrap().iter().all(|p| p["status"] == "error"));
+    assert!(doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] == "error"));
 }
 
 #[test]
@@ -298,12 +425,25 @@ fn domain_isolation_errors_name_both_files() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{} {}", e["location"]["file"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["location"]["file"].as_str().unwrap(),
+                e["message"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert!(msgs.iter().any(|m| m.starts_with("domains/orders/policies/hijack.rego") && m.contains("policies/ownership.rego")), "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("domains/orders/policies/hijack.rego")
+                && m.contains("policies/ownership.rego")),
+        "{msgs:#?}"
+    );
     assert!(msgs.iter().any(|m| m.contains("reserved")), "{msgs:#?}");
     assert!(
-        msgs.iter().any(|m| m.contains("domains/customers/policies/x.rego") && m.contains("domains/orders/policies/retention.rego")),
+        msgs.iter()
+            .any(|m| m.contains("domains/customers/policies/x.rego")
+                && m.contains("domains/orders/policies/retention.rego")),
         "{msgs:#?}"
     );
 }
@@ -311,11 +451,19 @@ fn domain_isolation_errors_name_both_files() {
 #[test]
 fn config_errors_exit_2_with_their_line() {
     let t = tempfile::tempdir().unwrap();
-    write(t.path(), "meshgate.toml", b"# config\npolicies = [\"policies\"]\nproduct-globs = []\n");
+    write(
+        t.path(),
+        "meshgate.toml",
+        b"# config\npolicies = [\"policies\"]\nproduct-globs = []\n",
+    );
     let r = meshgate_in(t.path(), &["check", "."]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("meshgate.toml:3:1"), "{}", r.stderr);
-    assert!(r.stderr.contains("unknown field `product-globs`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown field `product-globs`"),
+        "{}",
+        r.stderr
+    );
     let r = meshgate_in(t.path(), &["check", "does-not-exist"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("does-not-exist"));
@@ -329,8 +477,16 @@ fn layout_checks_outside_domain_and_mismatch() {
     let t = tempfile::tempdir().unwrap();
     let r = t.path();
     write(r, "policies/p.rego", POLICY.as_bytes());
-    write(r, "domains/d/products/good/dataproduct.yaml", GOOD.as_bytes());
-    write(r, "domains/e/products/moved/dataproduct.yaml", GOOD.as_bytes());
+    write(
+        r,
+        "domains/d/products/good/dataproduct.yaml",
+        GOOD.as_bytes(),
+    );
+    write(
+        r,
+        "domains/e/products/moved/dataproduct.yaml",
+        GOOD.as_bytes(),
+    );
     write(r, "stray/dataproduct.yaml", GOOD.as_bytes());
     let run = meshgate_in(r, &["check", ".", "--format", "json"]);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -345,14 +501,22 @@ fn layout_checks_outside_domain_and_mismatch() {
 
 #[test]
 fn inspect_prints_exactly_what_policies_see() {
-    let r = meshgate(&["inspect", "fixtures/mesh/domains/orders/products/order-events/dataproduct.yaml"]);
+    let r = meshgate(&[
+        "inspect",
+        "fixtures/mesh/domains/orders/products/order-events/dataproduct.yaml",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(doc["data"]["meshgate"]["product"]["path"], "domains/orders/products/order-events/dataproduct.yaml");
+    assert_eq!(
+        doc["data"]["meshgate"]["product"]["path"],
+        "domains/orders/products/order-events/dataproduct.yaml"
+    );
     assert_eq!(doc["data"]["meshgate"]["product"]["domain"], "orders");
     assert_eq!(doc["data"]["meshgate"]["product"]["standard"], "bitol-odps");
     assert_eq!(doc["data"]["meshgate"]["product"]["format"], "yaml");
-    let mesh_products = doc["data"]["meshgate"]["mesh"]["products"].as_object().unwrap();
+    let mesh_products = doc["data"]["meshgate"]["mesh"]["products"]
+        .as_object()
+        .unwrap();
     assert!(mesh_products.len() >= 12);
     assert_eq!(
         mesh_products["domains/orders/products/order-events/dataproduct.yaml"]["descriptor"],
