@@ -17,6 +17,9 @@ What it collects from <mesh repo>:
     repository's policies/) when the repo has none      -> domain null
   * domains/<domain>/policies/*.rego                 -> domain "<domain>"
   (*_test.rego files are left out unless --include-tests.)
+  * data.meshgate.mesh.index: {"product_ids": {id: [paths]},
+    "output_contracts": {contractId: [paths]}}, meshgate's index for
+    cross-product policies (see mesh_index below)
 
 YAML is read with the YAML 1.2 core schema (`yes`/`no`/`on`/`off` are
 strings, `010` is ten, no timestamps, no `<<` merge keys), as meshgate does.
@@ -220,6 +223,44 @@ def standard_of(descriptor):
     return "custom"
 
 
+def _text(v):
+    return isinstance(v, str) and v.strip() != ""
+
+
+def mesh_index(mesh_products):
+    """data.meshgate.mesh.index, as meshgate builds it, so that cross-product
+    policies need not scan the whole mesh for every product:
+      product_ids:      {<ODPS id | DPDS info.fullyQualifiedName>: [product paths]}
+      output_contracts: {<ODPS outputPorts[].contractId |
+                          DPDS interfaceComponents.outputPorts[].x-contractId>: [product paths]}
+    Paths are sorted and listed once."""
+    ids, contracts = {}, {}
+    for path in sorted(mesh_products):
+        p = mesh_products[path]
+        d = p["descriptor"]
+        if not isinstance(d, dict):
+            continue
+        if p["standard"] == "bitol-odps":
+            pid = d.get("id")
+            ports = d.get("outputPorts")
+            key = "contractId"
+        elif p["standard"] == "dpds":
+            info = d.get("info")
+            pid = info.get("fullyQualifiedName") if isinstance(info, dict) else None
+            ic = d.get("interfaceComponents")
+            ports = ic.get("outputPorts") if isinstance(ic, dict) else None
+            key = "x-contractId"
+        else:
+            continue
+        if _text(pid):
+            ids.setdefault(pid, []).append(path)
+        for port in ports if isinstance(ports, list) else []:
+            cid = port.get(key) if isinstance(port, dict) else None
+            if _text(cid) and path not in contracts.get(cid, []):
+                contracts.setdefault(cid, []).append(path)
+    return {"product_ids": ids, "output_contracts": contracts}
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -285,10 +326,11 @@ def build(root, include_tests=False, max_nodes=1_000_000, max_depth=512):
                 products.append({"path": rel, "domain": name, "facts": facts, "input": descriptor})
                 mesh_products[rel] = dict(facts, descriptor=descriptor)
 
+    index = mesh_index(mesh_products)
     return {
         "version": 1,
         "policies": policies,
-        "data": {"meshgate": {"mesh": {"domains": domains, "products": mesh_products}}},
+        "data": {"meshgate": {"mesh": {"domains": domains, "products": mesh_products, "index": index}}},
         "products": products,
         "errors": errors,  # make_bundle extension: descriptors left out
     }

@@ -279,12 +279,40 @@ def compile_error(bridge, policy):
         opa.close()
 
 
+PACKAGE_LINE_RE = re.compile(r"^package[ \t]+([^\s#]+)", re.M)
+REF_PART_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)|\["([^"]*)"\]')
+RULE_LINE_RE = re.compile(r"^(deny|violation|warn)\b", re.M)
+
+
+def package_of(source):
+    """The package of a module as a dotted name (`a["b-c"].d` -> `a.b-c.d`)."""
+    m = PACKAGE_LINE_RE.search(source)
+    if not m:
+        return None
+    parts = [a or b for a, b in REF_PART_RE.findall(m.group(1))]
+    return ".".join(parts) if parts else None
+
+
+def complete_entry(pol):
+    """Fill in `package` and `rules` when the bundle leaves them out (meshgate's
+    `inspect --bundle` may give only file, domain and source)."""
+    if not isinstance(pol, dict) or not isinstance(pol.get("source"), str):
+        return pol
+    pol = dict(pol)
+    if not isinstance(pol.get("package"), str):
+        pol["package"] = package_of(pol["source"])
+    if not isinstance(pol.get("rules"), list):
+        found = set(RULE_LINE_RE.findall(pol["source"]))
+        pol["rules"] = [r for r in RULES if r in found]
+    return pol
+
+
 class Plan:
     """Which policies go where, and the per-instance queries."""
 
     def __init__(self, bundle, bridge):
         self.errors = []
-        policies = bundle.get("policies") or []
+        policies = [complete_entry(p) for p in bundle.get("policies") or []]
         good = []
         for pol in policies:
             err = self.policy_shape_error(pol)
@@ -719,7 +747,7 @@ def main(argv=None):
     except (OSError, ValueError) as e:
         print(f"opa_eval: cannot read bundle: {e}", file=sys.stderr)
         return 2
-    if not isinstance(bundle, dict) or bundle.get("version") != 1:
+    if not isinstance(bundle, dict) or bundle.get("version") != 1 or not isinstance(bundle.get("products", []), list):
         print("opa_eval: not a version 1 meshgate bundle", file=sys.stderr)
         return 2
 

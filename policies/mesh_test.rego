@@ -19,12 +19,24 @@ facts(path, domain, standard) := {"path": path, "domain": domain, "standard": st
 
 entry(path, domain, standard, descriptor) := object.union(facts(path, domain, standard), {"descriptor": descriptor})
 
-# The mesh of the three products, with `b` as product b's descriptor.
-mesh_with(b) := {"domains": {}, "products": {
-	a_path: entry(a_path, "orders", "bitol-odps", product_a),
-	b_path: entry(b_path, "logistics", "bitol-odps", b),
-	c_path: entry(c_path, "logistics", "dpds", product_c),
-}}
+# The mesh of the three products, with `b` as product b's descriptor, and the
+# index meshgate builds over it (ids and offered output contracts).
+mesh_with(b) := {
+	"domains": {},
+	"products": {
+		a_path: entry(a_path, "orders", "bitol-odps", product_a),
+		b_path: entry(b_path, "logistics", "bitol-odps", b),
+		c_path: entry(c_path, "logistics", "dpds", product_c),
+	},
+	"index": {
+		"product_ids": ids_with(b),
+		"output_contracts": {"contract-orders-1": [a_path], "contract-fleet-1": [c_path]},
+	},
+}
+
+ids_with(b) := {"prod-a": [a_path, b_path], "urn:dpds:acme:dataproducts:fleet:1": [c_path]} if b.id == "prod-a"
+
+ids_with(b) := {"prod-a": [a_path], b.id: [b_path], "urn:dpds:acme:dataproducts:fleet:1": [c_path]} if b.id != "prod-a"
 
 mesh := mesh_with(product_b)
 

@@ -326,9 +326,61 @@ impl Mesh {
                 obj(vec![
                     ("domains", domains.into()),
                     ("products", products.into()),
+                    ("index", self.index()),
                 ]),
             )]),
         )])
+    }
+
+    /// Lookup tables over the whole mesh, so cross-product rules cost O(1) per product
+    /// instead of a scan of every product: `{"product_ids": {id: [paths]},
+    /// "output_contracts": {contractId: [paths]}}` (paths sorted). Ids are ODPS `id` and
+    /// DPDS `info.fullyQualifiedName`; contracts are ODPS `outputPorts[].contractId` and
+    /// DPDS `interfaceComponents.outputPorts[].x-contractId`.
+    fn index(&self) -> Value {
+        let mut ids: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut contracts: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in &self.products {
+            let (Some(root), Some(standard)) = (&p.root, p.standard) else {
+                continue;
+            };
+            let (id, ports, contract_key) = match standard {
+                Standard::BitolOdps => (root.get("id"), root.get("outputPorts"), "contractId"),
+                Standard::Dpds => (
+                    root.get("info").and_then(|i| i.get("fullyQualifiedName")),
+                    root.get("interfaceComponents")
+                        .and_then(|i| i.get("outputPorts")),
+                    "x-contractId",
+                ),
+                Standard::Custom => (None, None, ""),
+            };
+            if let Some(id) = id.and_then(Node::as_str) {
+                ids.entry(id).or_default().push(&p.path);
+            }
+            if let Some(descriptor::NodeValue::Array(ports)) = ports.map(|n| &n.value) {
+                for port in ports {
+                    if let Some(c) = port.get(contract_key).and_then(Node::as_str) {
+                        let list = contracts.entry(c).or_default();
+                        if list.last() != Some(&p.path.as_str()) {
+                            list.push(&p.path);
+                        }
+                    }
+                }
+            }
+        }
+        let table = |m: BTreeMap<&str, Vec<&str>>| -> Value {
+            m.into_iter()
+                .map(|(k, v)| {
+                    let paths: Vec<Value> = v.into_iter().map(Value::from).collect();
+                    (Value::from(k), Value::from(paths))
+                })
+                .collect::<regorus::value::Object>()
+                .into()
+        };
+        obj(vec![
+            ("product_ids", table(ids)),
+            ("output_contracts", table(contracts)),
+        ])
     }
 
     /// The policy files to load: the repository's (global and domain-local), or the shipped library.
