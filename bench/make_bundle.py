@@ -223,17 +223,13 @@ def standard_of(descriptor):
     return "custom"
 
 
-def _text(v):
-    return isinstance(v, str) and v.strip() != ""
-
-
 def mesh_index(mesh_products):
     """data.meshgate.mesh.index, as meshgate builds it, so that cross-product
     policies need not scan the whole mesh for every product:
       product_ids:      {<ODPS id | DPDS info.fullyQualifiedName>: [product paths]}
       output_contracts: {<ODPS outputPorts[].contractId |
                           DPDS interfaceComponents.outputPorts[].x-contractId>: [product paths]}
-    Paths are sorted and listed once."""
+    Any string counts (as in meshgate); paths are sorted and listed once."""
     ids, contracts = {}, {}
     for path in sorted(mesh_products):
         p = mesh_products[path]
@@ -252,11 +248,11 @@ def mesh_index(mesh_products):
             key = "x-contractId"
         else:
             continue
-        if _text(pid):
+        if isinstance(pid, str):
             ids.setdefault(pid, []).append(path)
         for port in ports if isinstance(ports, list) else []:
             cid = port.get(key) if isinstance(port, dict) else None
-            if _text(cid) and path not in contracts.get(cid, []):
+            if isinstance(cid, str) and path not in contracts.get(cid, []):
                 contracts.setdefault(cid, []).append(path)
     return {"product_ids": ids, "output_contracts": contracts}
 

@@ -31,6 +31,8 @@ pub struct CheckOptions {
     pub threads: Option<usize>,
     /// Lowest severity that fails the run (`None`: never fail on findings).
     pub fail_on: Option<Severity>,
+    /// Only discover and parse (built-in checks); evaluate no policy.
+    pub parse_only: bool,
 }
 
 /// A problem that stops the check before it starts (exit code 2).
@@ -516,6 +518,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let mesh = load_mesh(opts)?;
     let data = mesh.data();
     let (sources, builtin_library) = match mesh.policy_sources() {
+        Ok(_) if opts.parse_only => (Vec::new(), false),
         Ok(s) => s,
         Err(e) => {
             return Err(Fatal::Discover(DiscoverError::Root {
@@ -524,8 +527,10 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
             }))
         }
     };
+    let domain_names: Vec<String> = mesh.domains.iter().map(|d| d.name.clone()).collect();
     let lib = policy::build(
         sources,
+        &domain_names,
         &data,
         Duration::from_millis(mesh.config.policy_timeout_ms),
     );

@@ -81,6 +81,9 @@ enum Command {
         /// When to use colours.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+        /// Only find and parse descriptors (built-in checks); evaluate no policy.
+        #[arg(long)]
+        parse_only: bool,
     },
     /// Print `{"input", "data"}` exactly as policies see them for one product (for `opa eval`).
     Inspect {
@@ -152,12 +155,14 @@ pub fn run(cli: Cli) -> u8 {
             policy,
             quiet,
             color,
+            parse_only,
         } => {
             let opts = CheckOptions {
                 root: path.clone(),
                 policy_dirs: policy,
                 threads,
                 fail_on: fail_on.threshold(),
+                parse_only,
             };
             let report = match check::check(&opts) {
                 Ok(r) => r,
@@ -198,6 +203,7 @@ pub fn run(cli: Cli) -> u8 {
                 policy_dirs: policy,
                 threads: None,
                 fail_on: None,
+                parse_only: false,
             };
             let doc = if bundle {
                 let pool = match check::thread_pool(None) {

@@ -286,8 +286,12 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
 }
 
 /// Loads, checks and compiles all policy files, then adds `data` to every set.
+///
+/// `domains` are the mesh's domain names: a local package whose first segment names a
+/// domain belongs to that domain, and no other domain may declare it.
 pub fn build(
     sources: Vec<PolicySource>,
+    domains: &[String],
     data: &regorus::Value,
     timeout: std::time::Duration,
 ) -> Library {
@@ -313,6 +317,13 @@ pub fn build(
         .filter(|f| f.source.origin == Origin::Global)
         .map(|f| (f.package.clone(), f.source.path.clone()))
         .collect();
+    let local_files: Vec<(String, String, String)> = loaded
+        .iter()
+        .filter_map(|f| match &f.source.origin {
+            Origin::Domain(d) => Some((d.clone(), f.package.clone(), f.source.path.clone())),
+            Origin::Global => None,
+        })
+        .collect();
     let mut owner_of_local: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut keep = Vec::new();
     for f in loaded {
@@ -325,9 +336,29 @@ pub fn build(
                 || g.starts_with(&format!("{}.", f.package))
                 || f.package.starts_with(&format!("{g}."))
         });
+        let first = f.package.split('.').next().unwrap_or("");
+        let named_owner =
+            (first != domain.as_str() && domains.iter().any(|d| d == first)).then(|| {
+                let files: Vec<&str> = local_files
+                    .iter()
+                    .filter(|(d, pkg, _)| d == first && *pkg == f.package)
+                    .map(|(_, _, file)| file.as_str())
+                    .collect();
+                (first, files)
+            });
         let reason = if let Some((g, gfile)) = clash_global {
             Some(format!(
                 "domain-local package `{}` collides with global package `{g}` declared in {gfile}: domains may add policies but not change global ones; rename the package (e.g. `{domain}.…`)",
+                f.package
+            ))
+        } else if let Some((owner, files)) = named_owner {
+            let declared = if files.is_empty() {
+                String::new()
+            } else {
+                format!(" (declared in {})", files.join(", "))
+            };
+            Some(format!(
+                "package `{}` belongs to domain `{owner}`{declared}: a domain may not add rules to another domain's policies; use a package under `{domain}.`",
                 f.package
             ))
         } else if let Some((other_domain, other_file)) =
@@ -844,8 +875,10 @@ mod tests {
     }
 
     fn lib(sources: Vec<PolicySource>) -> Library {
+        let domains = vec!["orders".to_string(), "c".to_string()];
         build(
             sources,
+            &domains,
             &regorus::Value::new_object(),
             std::time::Duration::from_secs(5),
         )
@@ -895,14 +928,14 @@ mod tests {
                 Origin::Global,
             ),
             src(
-                "domains/o/policies/hijack.rego",
+                "domains/orders/policies/hijack.rego",
                 "package governance.ownership\n\ndeny contains \"h\" if { false }\n",
-                Origin::Domain("o".into()),
+                Origin::Domain("orders".into()),
             ),
             src(
-                "domains/o/policies/ret.rego",
+                "domains/orders/policies/ret.rego",
                 "package orders.retention\n\ndeny contains \"r\" if { true }\n",
-                Origin::Domain("o".into()),
+                Origin::Domain("orders".into()),
             ),
             src(
                 "domains/c/policies/x.rego",
@@ -910,26 +943,26 @@ mod tests {
                 Origin::Domain("c".into()),
             ),
             src(
-                "domains/o/policies/res.rego",
+                "domains/orders/policies/res.rego",
                 "package meshgate.evil\n\ndeny contains \"e\" if { true }\n",
-                Origin::Domain("o".into()),
+                Origin::Domain("orders".into()),
             ),
         ]);
         let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 3, "{msgs:#?}");
         assert!(msgs
             .iter()
-            .any(|m| m.starts_with("domains/o/policies/hijack.rego:1:1")
+            .any(|m| m.starts_with("domains/orders/policies/hijack.rego:1:1")
                 && m.contains("policies/own.rego")));
         assert!(msgs
             .iter()
             .any(|m| m.starts_with("domains/c/policies/x.rego:1:1")
-                && m.contains("domains/o/policies/ret.rego")));
+                && m.contains("domains/orders/policies/ret.rego")));
         assert!(msgs
             .iter()
-            .any(|m| m.starts_with("domains/o/policies/res.rego") && m.contains("reserved")));
+            .any(|m| m.starts_with("domains/orders/policies/res.rego") && m.contains("reserved")));
         // Domain o keeps its own package; global untouched.
-        let o = l.set_for(Some("o"));
+        let o = l.set_for(Some("orders"));
         let names: Vec<&str> = o
             .policies
             .iter()
@@ -937,7 +970,9 @@ mod tests {
             .collect();
         assert_eq!(names, vec!["governance.ownership", "orders.retention"]);
         assert_eq!(l.set_for(Some("c")).policies.len(), 1);
-        assert!(l.is_degraded(Some("o")) && l.is_degraded(Some("c")) && !l.is_degraded(Some("z")));
+        assert!(
+            l.is_degraded(Some("orders")) && l.is_degraded(Some("c")) && !l.is_degraded(Some("z"))
+        );
     }
 
     #[test]

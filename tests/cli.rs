@@ -446,6 +446,19 @@ fn domain_isolation_errors_name_both_files() {
                 && m.contains("domains/orders/policies/retention.rego")),
         "{msgs:#?}"
     );
+    // The orders domain keeps its own package; the customers file that claimed it is dropped.
+    let retention = findings_of(&doc, "orders-no-retention/");
+    assert!(
+        retention
+            .iter()
+            .any(|f| f["id"] == "orders-retention-missing"),
+        "{retention:#?}"
+    );
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !f["message"].as_str().unwrap().contains("cross-domain")));
 }
 
 #[test]
