@@ -210,6 +210,15 @@ pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunErr
     Ok(Some(meta))
 }
 
+/// Where the `package` keyword of a Rego file is (line 1 if there is none).
+fn package_location(path: &str, text: &str) -> Location {
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("package "))
+        .unwrap_or(0);
+    Location::new(path, Pos::new(line + 1, 1), 7)
+}
+
 fn is_plain_package(pkg: &str) -> bool {
     !pkg.is_empty()
         && pkg.split('.').all(|c| {
@@ -246,14 +255,7 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
         .add_policy(path.clone(), source.text.to_string())
         .map_err(|e| compile_error(&path, &e.to_string()))?;
     let package = pkg.strip_prefix("data.").unwrap_or(&pkg).to_string();
-    let at_package = || {
-        let line = source
-            .text
-            .lines()
-            .position(|l| l.trim_start().starts_with("package "))
-            .unwrap_or(0);
-        Some(Location::new(&path, Pos::new(line + 1, 1), 7))
-    };
+    let at_package = || Some(package_location(&path, &source.text));
     if !is_plain_package(&package) {
         return Err(RunError {
             kind: ErrorKind::PolicyRejected,
@@ -373,17 +375,11 @@ pub fn build(
         };
         match reason {
             Some(message) => {
-                let line = f
-                    .source
-                    .text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("package "))
-                    .unwrap_or(0);
                 degraded.insert(Some(domain.clone()));
                 errors.push(RunError {
                     kind: ErrorKind::PolicyRejected,
                     message,
-                    location: Some(Location::new(&f.source.path, Pos::new(line + 1, 1), 7)),
+                    location: Some(package_location(&f.source.path, &f.source.text)),
                 });
             }
             None => {
