@@ -88,8 +88,6 @@ pub struct PolicySet {
     pub engine: Engine,
     /// Indexes into [`Library::policies`] of the policies in this set.
     pub policies: Vec<usize>,
-    /// Whether any policy may read `data.meshgate.product` (else per-product facts are skipped).
-    pub reads_product_facts: bool,
 }
 
 /// Every policy that was loaded, the compiled sets, and what went wrong.
@@ -552,12 +550,10 @@ fn compile_set(
                 .filter(|(_, p)| p.files.iter().any(|f| paths.contains(f)))
                 .map(|(i, _)| i)
                 .collect();
-            let reads_product_facts = active.iter().any(|f| reads_product(&f.source.text));
             return (
                 PolicySet {
                     engine,
                     policies: in_set,
-                    reads_product_facts,
                 },
                 paths,
             );
@@ -581,30 +577,6 @@ fn compile_set(
             }
         }
     }
-}
-
-/// Conservative textual check: could this policy read `data.meshgate.product`?
-fn reads_product(text: &str) -> bool {
-    text.contains("meshgate.product")
-        || text.contains("data[")
-        || {
-            // A bare `data` (not followed by `.`) can reach anything.
-            text.match_indices("data").any(|(i, _)| {
-                let before = text[..i].chars().next_back();
-                let after = text[i + 4..].chars().next();
-                let word_start =
-                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
-                let word_end =
-                    !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
-                word_start && word_end && !in_comment(text, i)
-            })
-        }
-        || text.contains("data.meshgate[")
-}
-
-fn in_comment(text: &str, i: usize) -> bool {
-    let line_start = text[..i].rfind('\n').map_or(0, |p| p + 1);
-    text[line_start..i].contains('#')
 }
 
 mod recursion {
@@ -1009,12 +981,5 @@ mod tests {
         assert_eq!(loc.file, "bad.rego");
         assert!(loc.line >= 4, "{:?}", l.errors[0]);
         assert!(l.is_degraded(None));
-    }
-
-    #[test]
-    fn product_fact_detection() {
-        assert!(reads_product("x := data.meshgate.product.domain"));
-        assert!(reads_product("x := data"));
-        assert!(!reads_product("x := data.meshgate.mesh.products\n# data\n"));
     }
 }

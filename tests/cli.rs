@@ -377,6 +377,18 @@ fn runtime_errors_and_missing_builtins_fail_closed() {
         .unwrap()
         .iter()
         .any(|f| f["policy"] == "checks.tagging"));
+    // Each error is attributed to the policy that raised it, located in that policy's file.
+    for f in doc["findings"].as_array().unwrap() {
+        if f["id"] != "policy-error" {
+            continue;
+        }
+        let file = match f["policy"].as_str().unwrap() {
+            "checks.conflict" => "policies/conflict.rego",
+            "checks.tokens" => "policies/missing_builtin.rego",
+            other => panic!("unexpected policy in error: {other}"),
+        };
+        assert_eq!(f["location"]["file"], file, "{f}");
+    }
 }
 
 #[test]
