@@ -10,14 +10,15 @@ use regorus::Value;
 use serde::Serialize;
 
 use crate::config::{Config, ConfigError};
-use crate::descriptor::{self, Format, Limits, Node, ParseError, Pos, Standard};
+use crate::descriptor::{self, Format, Limits, Node, NodeValue, Pos, Standard};
 use crate::discover::{self, DiscoverError, Inventory};
-use crate::engine::{self, Product};
+use crate::engine;
 use crate::findings::{
     sort_findings, Finding, Location, RunError, Severity, POLICY_LAYOUT, POLICY_PARSE,
 };
 use crate::library;
 use crate::policy::{self, Library, Origin, PolicySource};
+use crate::product::{self, LoadOptions, LoadedProduct, Product};
 use crate::score::{self, Summary};
 
 /// What to check and how.
@@ -33,6 +34,8 @@ pub struct CheckOptions {
     pub fail_on: Option<Severity>,
     /// Only discover and parse (built-in checks); evaluate no policy.
     pub parse_only: bool,
+    /// Accept duplicate keys with a warning (overrides `lenient-keys = false` in the config).
+    pub lenient_keys: bool,
 }
 
 /// A problem that stops the check before it starts (exit code 2).
@@ -81,52 +84,6 @@ pub struct Mesh {
     pub sources: BTreeMap<String, Arc<str>>,
 }
 
-fn parse_error_finding(product: &str, domain: Option<&str>, e: &ParseError) -> Finding {
-    Finding {
-        product: product.to_string(),
-        domain: domain.map(str::to_string),
-        policy: POLICY_PARSE.to_string(),
-        rule: e.code.to_string(),
-        id: Some(e.code.to_string()),
-        severity: Severity::Error,
-        message: e.message.clone(),
-        path: None,
-        location: Some(Location::new(product, e.pos, 1)),
-        help: e.help.clone(),
-    }
-}
-
-/// Reads a file, refusing files over the size limit before reading them.
-fn read_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, ParseError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ParseError::new("io", format!("cannot read file: {e}"), Pos::START))?;
-    if meta.len() > limits.max_bytes {
-        return Err(ParseError::new(
-            "too-large",
-            format!(
-                "descriptor is {} bytes, over the limit of {} bytes",
-                meta.len(),
-                limits.max_bytes
-            ),
-            Pos::START,
-        )
-        .with_help("split the descriptor, or raise `max-descriptor-bytes` in meshgate.toml"));
-    }
-    std::fs::read(path)
-        .map_err(|e| ParseError::new("io", format!("cannot read file: {e}"), Pos::START))
-}
-
-fn read_and_parse(root: &Path, rel: &str, limits: &Limits) -> (Arc<str>, Result<Node, ParseError>) {
-    let format = Format::from_path(Path::new(rel));
-    match read_limited(&root.join(rel), limits) {
-        Ok(bytes) => {
-            let text: Arc<str> = String::from_utf8_lossy(&bytes).into();
-            (text, descriptor::parse(&bytes, format, limits))
-        }
-        Err(e) => (Arc::from(""), Err(e)),
-    }
-}
-
 /// Builds a thread pool with large stacks (deep policies and documents recurse).
 pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fatal> {
     let mut b = rayon::ThreadPoolBuilder::new().stack_size(64 << 20);
@@ -148,67 +105,46 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<Mesh, Fatal> {
     }
     let limits = Limits {
         max_bytes: config.max_descriptor_bytes,
+        lenient_keys: config.lenient_keys || opts.lenient_keys,
         ..Limits::default()
     };
-    let root = opts.root.clone();
-
-    let parsed: Vec<(Product, Arc<str>, Option<Finding>)> = inventory
+    let load_opts = LoadOptions {
+        root: &opts.root,
+        limits: &limits,
+        resolve_refs: config.resolve_refs,
+    };
+    let loaded: Vec<LoadedProduct> = inventory
         .products
         .par_iter()
-        .map(|pf| {
-            let format = Format::from_path(Path::new(&pf.path));
-            let (text, result) = read_and_parse(&root, &pf.path, &limits);
-            match result {
-                Ok(node) => {
-                    let standard = Standard::detect(&node);
-                    let input = node.to_rego();
-                    (
-                        Product {
-                            path: pf.path.clone(),
-                            domain: pf.domain.clone(),
-                            format,
-                            root: Some(node),
-                            standard: Some(standard),
-                            input: Some(input),
-                        },
-                        text,
-                        None,
-                    )
-                }
-                Err(e) => (
-                    Product {
-                        path: pf.path.clone(),
-                        domain: pf.domain.clone(),
-                        format,
-                        root: None,
-                        standard: None,
-                        input: None,
-                    },
-                    text,
-                    Some(parse_error_finding(&pf.path, pf.domain.as_deref(), &e)),
-                ),
-            }
-        })
+        .map(|pf| product::load(&pf.path, pf.domain.as_deref(), &load_opts))
         .collect();
 
     let mut sources = BTreeMap::new();
     let mut builtin_findings = Vec::new();
-    let mut products = Vec::with_capacity(parsed.len());
-    for (p, text, finding) in parsed {
-        sources.insert(p.path.clone(), text);
-        builtin_findings.extend(finding);
-        products.push(p);
+    let mut products = Vec::with_capacity(loaded.len());
+    for l in loaded {
+        sources.extend(l.texts);
+        builtin_findings.extend(l.findings);
+        products.push(l.product);
     }
 
     let mut domains = Vec::new();
     for d in &inventory.domains {
         let mut descriptor = None;
         if let Some(path) = &d.descriptor {
-            let (text, result) = read_and_parse(&opts.root, path, &limits);
-            sources.insert(path.clone(), text);
+            let result = product::read_limited(&opts.root.join(path), &limits).and_then(|bytes| {
+                sources.insert(path.clone(), String::from_utf8_lossy(&bytes).into());
+                descriptor::parse(&bytes, Format::from_path(Path::new(path)), &limits)
+            });
             match result {
                 Ok(node) => descriptor = Some(node),
-                Err(e) => builtin_findings.push(parse_error_finding(path, Some(&d.name), &e)),
+                Err(e) => builtin_findings.push(product::parse_finding(
+                    path,
+                    path,
+                    Some(&d.name),
+                    &e,
+                    Severity::Error,
+                )),
             }
         }
         domains.push(Domain {
@@ -218,49 +154,8 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<Mesh, Fatal> {
         });
     }
 
-    // Layout checks.
-    for p in &products {
-        match (&p.domain, &p.root, p.standard) {
-            (None, _, _) => builtin_findings.push(Finding {
-                product: p.path.clone(),
-                domain: None,
-                policy: POLICY_LAYOUT.to_string(),
-                rule: "outside-domain".to_string(),
-                id: Some("outside-domain".to_string()),
-                severity: Severity::Error,
-                message: "product is outside any domain".to_string(),
-                path: None,
-                location: Some(Location::new(&p.path, Pos::START, 1)),
-                help: Some("move it to domains/<domain>/products/<product>/, or exclude it in meshgate.toml".to_string()),
-            }),
-            (Some(folder), Some(root), Some(standard)) => {
-                let field = standard.domain_field();
-                let segs: Vec<descriptor::PathSeg> = field.iter().map(|s| descriptor::PathSeg::Key(s.to_string())).collect();
-                let mut node = Some(root);
-                for f in field {
-                    node = node.and_then(|n| n.get(f));
-                }
-                if let Some(declared) = node.and_then(Node::as_str) {
-                    if declared != folder {
-                        let (span, _) = root.locate(&segs);
-                        builtin_findings.push(Finding {
-                            product: p.path.clone(),
-                            domain: Some(folder.clone()),
-                            policy: POLICY_LAYOUT.to_string(),
-                            rule: "domain-mismatch".to_string(),
-                            id: Some("domain-mismatch".to_string()),
-                            severity: Severity::Error,
-                            message: format!("descriptor says domain `{declared}` but the product is in the folder of domain `{folder}`"),
-                            path: Some(field.join(".")),
-                            location: Some(Location::new(&p.path, span.start, span.len)),
-                            help: Some(format!("set `{}` to `{folder}`, or move the product to domains/{declared}/", field.join("."))),
-                        });
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    builtin_findings.extend(layout_findings(&products));
+    builtin_findings.extend(duplicate_findings(&products));
 
     Ok(Mesh {
         root: opts.root.clone(),
@@ -271,6 +166,130 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<Mesh, Fatal> {
         builtin_findings,
         sources,
     })
+}
+
+/// The domain a product's descriptor declares, and where.
+fn declared_domain(p: &Product) -> Option<(String, descriptor::Span)> {
+    let (node, key_span) = match (&p.view, &p.root) {
+        (Some(view), _) => {
+            let e = view.entry("domain")?;
+            (&e.value, e.key_span)
+        }
+        (None, Some(root)) => {
+            let e = root.entry("domain")?;
+            (&e.value, e.key_span)
+        }
+        _ => return None,
+    };
+    let _ = key_span;
+    let text = node.as_str()?;
+    // Witboost writes domains as `domain:<name>`.
+    let name = text.strip_prefix("domain:").unwrap_or(text);
+    Some((name.to_string(), node.span))
+}
+
+/// Built-in layout checks: products outside any domain, domain mismatches.
+fn layout_findings(products: &[Product]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in products {
+        let layout = |rule: &str,
+                      message: String,
+                      location: Location,
+                      path: Option<String>,
+                      help: String| Finding {
+            product: p.path.clone(),
+            domain: p.domain.clone(),
+            policy: POLICY_LAYOUT.to_string(),
+            rule: rule.to_string(),
+            id: Some(rule.to_string()),
+            severity: Severity::Error,
+            message,
+            path,
+            location: Some(location),
+            help: Some(help),
+        };
+        match &p.domain {
+            None => out.push(layout(
+                "outside-domain",
+                "product is outside any domain".to_string(),
+                Location::new(&p.path, Pos::START, 1),
+                None,
+                "move it to domains/<domain>/products/<product>/, or exclude it in meshgate.toml"
+                    .to_string(),
+            )),
+            Some(folder) => {
+                if let Some((declared, span)) = declared_domain(p) {
+                    let field = p.standard.unwrap_or(Standard::Custom).domain_field();
+                    if &declared != folder {
+                        out.push(layout(
+                            "domain-mismatch",
+                            format!("descriptor says domain `{declared}` but the product is in the folder of domain `{folder}`"),
+                            p.location(span),
+                            Some(field.to_string()),
+                            format!("set `{field}` to `{folder}`, or move the product to domains/{declared}/"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The same product declared twice: the same id in several descriptors, or the same
+/// descriptor in two formats side by side (`dataproduct.yaml` and `dataproduct.json`).
+/// Every copy after the first (in path order) gets a finding naming the first.
+fn duplicate_findings(products: &[Product]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut first_by_id: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut first_by_stem: BTreeMap<String, &str> = BTreeMap::new();
+    for p in products {
+        if p.skipped.is_some() || p.root.is_none() {
+            continue;
+        }
+        let id = p
+            .view
+            .as_ref()
+            .and_then(|v| v.entry("id"))
+            .and_then(|e| e.value.as_str().map(|s| (s, e.value.span)));
+        let stem = match p.path.rsplit_once('.') {
+            Some((stem, _)) => stem.to_string(),
+            None => p.path.clone(),
+        };
+        let mut dup = |first: &str, what: String, span: descriptor::Span| {
+            out.push(Finding {
+                product: p.path.clone(),
+                domain: p.domain.clone(),
+                policy: POLICY_LAYOUT.to_string(),
+                rule: "duplicate-product".to_string(),
+                id: Some("duplicate-product".to_string()),
+                severity: Severity::Error,
+                message: format!("{what} is also declared by {first}: the same product is counted twice"),
+                path: None,
+                location: Some(p.location(span)),
+                help: Some("keep one descriptor per product: delete or exclude the copy, or give it its own id".to_string()),
+            })
+        };
+        if let Some((id, span)) = id {
+            if let Some(first) = first_by_id.get(id) {
+                dup(first, format!("product id `{id}`"), span);
+                continue;
+            }
+            first_by_id.insert(id, &p.path);
+        }
+        let root_span = p.root.as_ref().map(|r| r.span).unwrap_or_default();
+        match first_by_stem.get(&stem) {
+            Some(first) => dup(
+                first,
+                "this descriptor (same name, other format)".to_string(),
+                root_span,
+            ),
+            None => {
+                first_by_stem.insert(stem, &p.path);
+            }
+        }
+    }
+    out
 }
 
 fn obj(pairs: Vec<(&str, Value)>) -> Value {
@@ -315,8 +334,10 @@ impl Mesh {
                         ("path", Value::from(p.path.as_str())),
                         ("domain", opt_str(p.domain.as_deref())),
                         ("standard", opt_str(p.standard.map(Standard::as_str))),
+                        ("standard_version", opt_str(p.standard_version.as_deref())),
                         ("format", Value::from(p.format.as_str())),
                         ("descriptor", p.input.clone().unwrap_or(Value::Null)),
+                        ("view", p.facts["view"].clone()),
                     ]),
                 )
             })
@@ -336,32 +357,21 @@ impl Mesh {
 
     /// Lookup tables over the whole mesh, so cross-product rules cost O(1) per product
     /// instead of a scan of every product: `{"product_ids": {id: [paths]},
-    /// "output_contracts": {contractId: [paths]}}` (paths sorted). Ids are ODPS `id` and
-    /// DPDS `info.fullyQualifiedName`; contracts are ODPS `outputPorts[].contractId` and
-    /// DPDS `interfaceComponents.outputPorts[].x-contractId`.
+    /// "output_contracts": {contract: [paths]}}` (paths sorted), from the normalized views
+    /// (`view.id`, `view.output_ports[].contract` when it is a string).
     fn index(&self) -> Value {
         let mut ids: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let mut contracts: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for p in &self.products {
-            let (Some(root), Some(standard)) = (&p.root, p.standard) else {
+            let Some(view) = &p.view else {
                 continue;
             };
-            let (id, ports, contract_key) = match standard {
-                Standard::BitolOdps => (root.get("id"), root.get("outputPorts"), "contractId"),
-                Standard::Dpds => (
-                    root.get("info").and_then(|i| i.get("fullyQualifiedName")),
-                    root.get("interfaceComponents")
-                        .and_then(|i| i.get("outputPorts")),
-                    "x-contractId",
-                ),
-                Standard::Custom => (None, None, ""),
-            };
-            if let Some(id) = id.and_then(Node::as_str) {
+            if let Some(id) = view.get("id").and_then(Node::as_str) {
                 ids.entry(id).or_default().push(&p.path);
             }
-            if let Some(descriptor::NodeValue::Array(ports)) = ports.map(|n| &n.value) {
+            if let Some(NodeValue::Array(ports)) = view.get("output_ports").map(|n| &n.value) {
                 for port in ports {
-                    if let Some(c) = port.get(contract_key).and_then(Node::as_str) {
+                    if let Some(c) = port.get("contract").and_then(Node::as_str) {
                         let list = contracts.entry(c).or_default();
                         if list.last() != Some(&p.path.as_str()) {
                             list.push(&p.path);
@@ -434,6 +444,8 @@ pub enum Status {
     Fail,
     /// Not fully checked: the descriptor did not parse or a policy failed on it (fails closed).
     Error,
+    /// Not checked on purpose: the file is a template.
+    Skipped,
 }
 
 /// One product in the report.
@@ -573,7 +585,9 @@ fn assemble(
             if errored || degraded {
                 products_error_eval += 1;
             }
-            let status = if p.root.is_none() || errored || degraded {
+            let status = if p.skipped.is_some() {
+                Status::Skipped
+            } else if p.root.is_none() || errored || degraded {
                 Status::Error
             } else if fail_on.is_some_and(|t| fs.iter().any(|f| f.severity >= t)) {
                 Status::Fail
@@ -624,4 +638,68 @@ fn assemble(
         fail_on,
         sources,
     }
+}
+
+/// One descriptor found by the walk, for `meshgate check --list-products`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedProduct {
+    /// Repo-relative path.
+    pub path: String,
+    /// Its domain (null when outside any domain folder).
+    pub domain: Option<String>,
+    /// Detected standard (null when it did not parse or was skipped).
+    pub standard: Option<Standard>,
+    /// Version of the standard the file declares, as written.
+    pub standard_version: Option<String>,
+    /// `ok`, `skipped` (a template), or `error` (does not parse).
+    pub status: &'static str,
+    /// Why it was skipped or does not parse.
+    pub note: Option<String>,
+    /// Files reached through `$ref`.
+    pub refs: Vec<String>,
+}
+
+/// What discovery found: products (with standard and version) and excluded descriptor files.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    /// Every product descriptor found, sorted by path.
+    pub products: Vec<ListedProduct>,
+    /// Files matching the product globs that `exclude` left out, so users see why.
+    pub excluded: Vec<String>,
+}
+
+/// Discovers and loads every product without evaluating policies.
+pub fn list_products(opts: &CheckOptions) -> Result<Listing, Fatal> {
+    let pool = thread_pool(opts.threads)?;
+    let mesh = pool.install(|| load_mesh(opts))?;
+    let errors: BTreeMap<&str, &Finding> = mesh
+        .builtin_findings
+        .iter()
+        .filter(|f| f.policy == POLICY_PARSE && f.severity == Severity::Error)
+        .map(|f| (f.product.as_str(), f))
+        .collect();
+    let products = mesh
+        .products
+        .iter()
+        .map(|p| {
+            let (status, note) = match (&p.skipped, errors.get(p.path.as_str())) {
+                (Some(why), _) => ("skipped", Some(why.clone())),
+                (None, Some(f)) => ("error", Some(f.message.clone())),
+                (None, None) => ("ok", None),
+            };
+            ListedProduct {
+                path: p.path.clone(),
+                domain: p.domain.clone(),
+                standard: p.standard,
+                standard_version: p.standard_version.clone(),
+                status,
+                note,
+                refs: p.files.iter().skip(1).cloned().collect(),
+            }
+        })
+        .collect();
+    Ok(Listing {
+        products,
+        excluded: mesh.inventory.excluded_products.clone(),
+    })
 }

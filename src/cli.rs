@@ -84,6 +84,12 @@ enum Command {
         /// Only find and parse descriptors (built-in checks); evaluate no policy.
         #[arg(long)]
         parse_only: bool,
+        /// Accept duplicate keys in descriptors (the last value wins) with a warning.
+        #[arg(long)]
+        lenient_keys: bool,
+        /// List the descriptors found (standard, version, status) and exit; check nothing.
+        #[arg(long)]
+        list_products: bool,
     },
     /// Print `{"input", "data"}` exactly as policies see them for one product (for `opa eval`).
     Inspect {
@@ -98,6 +104,9 @@ enum Command {
         /// Global policy folder (repeatable), as for `check`.
         #[arg(long = "policy", short = 'p', value_name = "DIR")]
         policy: Vec<String>,
+        /// Accept duplicate keys in descriptors (the last value wins), as for `check`.
+        #[arg(long)]
+        lenient_keys: bool,
     },
 }
 
@@ -156,6 +165,8 @@ pub fn run(cli: Cli) -> u8 {
             quiet,
             color,
             parse_only,
+            lenient_keys,
+            list_products,
         } => {
             let opts = CheckOptions {
                 root: path.clone(),
@@ -163,7 +174,29 @@ pub fn run(cli: Cli) -> u8 {
                 threads,
                 fail_on: fail_on.threshold(),
                 parse_only,
+                lenient_keys,
             };
+            if list_products {
+                let listing = match check::list_products(&opts) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("meshgate: error: {e}");
+                        return 2;
+                    }
+                };
+                let mut buf = Vec::new();
+                if let Err(e) = report::list::render(format, &listing, &mut buf) {
+                    eprintln!("meshgate: error: cannot render the list: {e}");
+                    return 2;
+                }
+                return match emit(output.as_ref(), &buf) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprintln!("meshgate: error: {e}");
+                        2
+                    }
+                };
+            }
             let report = match check::check(&opts) {
                 Ok(r) => r,
                 Err(e) => {
@@ -197,6 +230,7 @@ pub fn run(cli: Cli) -> u8 {
             repo,
             bundle,
             policy,
+            lenient_keys,
         } => {
             let opts = CheckOptions {
                 root: path.clone(),
@@ -204,6 +238,7 @@ pub fn run(cli: Cli) -> u8 {
                 threads: None,
                 fail_on: None,
                 parse_only: false,
+                lenient_keys,
             };
             let doc = if bundle {
                 let pool = match check::thread_pool(None) {

@@ -10,23 +10,38 @@ use crate::descriptor::Pos;
 pub const FILE_NAME: &str = "meshgate.toml";
 
 /// Default globs (relative to the repo root) that find product descriptors.
+/// They cover the names the ecosystems use: Bitol and ODPI (`odps.yaml`, `*.odps.yaml`),
+/// Open Data Mesh (`dpds.yaml`, `*.dpds.json`, `*.dpd.json`, `data-product-descriptor.json`),
+/// Data Mesh Manager and Witboost (`dataproduct.yaml`).
 pub const DEFAULT_PRODUCT_GLOBS: &[&str] = &[
     "**/dataproduct.yaml",
     "**/dataproduct.yml",
     "**/dataproduct.json",
+    "**/odps.yaml",
+    "**/odps.yml",
+    "**/odps.json",
     "**/*.odps.yaml",
     "**/*.odps.yml",
+    "**/*.odps.json",
+    "**/dpds.yaml",
+    "**/dpds.yml",
+    "**/dpds.json",
     "**/*.dpds.json",
     "**/*.dpds.yaml",
     "**/*.dpds.yml",
+    "**/*.dpd.json",
+    "**/data-product-descriptor.json",
+    "**/data-product-descriptor.yaml",
 ];
 
 /// The repository configuration, with defaults applied.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct Config {
-    /// Globs of product descriptor files, relative to the repo root.
+    /// Globs of product descriptor files, relative to the repo root (replace the defaults).
     pub products: Vec<String>,
+    /// Globs added to `products` (keep the defaults and find more).
+    pub extra_products: Vec<String>,
     /// Globs of paths to leave out (matched against files and folders).
     pub exclude: Vec<String>,
     /// Folders (relative to the repo root) holding global policies.
@@ -35,6 +50,10 @@ pub struct Config {
     pub max_descriptor_bytes: u64,
     /// Time limit for evaluating one policy rule on one product, in milliseconds.
     pub policy_timeout_ms: u64,
+    /// Accept duplicate keys in descriptors (the last value wins) with a warning.
+    pub lenient_keys: bool,
+    /// Resolve `$ref`s in descriptors (local files and JSON pointers; never the network).
+    pub resolve_refs: bool,
 }
 
 impl Default for Config {
@@ -44,10 +63,13 @@ impl Default for Config {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            extra_products: Vec::new(),
             exclude: Vec::new(),
             policies: vec!["policies".to_string()],
             max_descriptor_bytes: 10 * 1024 * 1024,
             policy_timeout_ms: 5_000,
+            lenient_keys: false,
+            resolve_refs: true,
         }
     }
 }
@@ -81,7 +103,12 @@ impl Config {
                 .map_or(Pos::START, |s| pos_of_offset(text, s.start)),
             message: e.message().trim().to_string(),
         })?;
-        for glob in config.products.iter().chain(&config.exclude) {
+        for glob in config
+            .products
+            .iter()
+            .chain(&config.extra_products)
+            .chain(&config.exclude)
+        {
             if let Err(e) = globset::Glob::new(glob) {
                 let offset = text.find(glob.as_str()).unwrap_or(0);
                 return Err(ConfigError {

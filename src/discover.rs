@@ -38,6 +38,9 @@ pub struct Inventory {
     pub global_policies: Vec<String>,
     /// Configured policy folders that do not exist (repo-relative).
     pub missing_policy_dirs: Vec<String>,
+    /// Files that match the product globs but were left out by `exclude` (not the contents of
+    /// excluded folders, which are not walked).
+    pub excluded_products: Vec<String>,
 }
 
 /// Why the walk could not be done.
@@ -87,10 +90,17 @@ pub fn discover(
         path: root.to_path_buf(),
         source,
     })?;
-    let products_set = build_set(&config.products)?;
+    let globs: Vec<String> = config
+        .products
+        .iter()
+        .chain(&config.extra_products)
+        .cloned()
+        .collect();
+    let products_set = build_set(&globs)?;
     let exclude_set = build_set(&config.exclude)?;
 
     let mut inv = Inventory::default();
+    let mut excluded = Vec::new();
     let walker = WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -105,7 +115,14 @@ pub fn discover(
             {
                 return false;
             }
-            !exclude_set.is_match(rel_path(root, e.path()))
+            let rel = rel_path(root, e.path());
+            if !exclude_set.is_match(&rel) {
+                return true;
+            }
+            if e.file_type().is_file() && products_set.is_match(&rel) {
+                excluded.push(rel);
+            }
+            false
         });
     for entry in walker.flatten() {
         if !entry.file_type().is_file() {
@@ -140,6 +157,8 @@ pub fn discover(
             inv.products.push(ProductFile { path: rel, domain });
         }
     }
+    excluded.sort();
+    inv.excluded_products = excluded;
 
     let dirs: Vec<String> = if policy_dirs.is_empty() {
         config.policies.clone()

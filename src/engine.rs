@@ -5,38 +5,10 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use regorus::Value;
 
-use crate::descriptor::{format_path, parse_path, Format, Node, PathSeg, Standard};
+use crate::descriptor::{format_path, parse_path, PathSeg};
 use crate::findings::{Finding, Location, Severity};
 use crate::policy::{split_regorus_error, Library, Policy};
-
-/// A product ready for evaluation: its descriptor parsed, or the reason it is not.
-#[derive(Debug, Clone)]
-pub struct Product {
-    /// Repo-relative path of the descriptor.
-    pub path: String,
-    /// The domain whose folder holds it.
-    pub domain: Option<String>,
-    /// YAML or JSON.
-    pub format: Format,
-    /// The parsed descriptor (absent when it did not parse).
-    pub root: Option<Node>,
-    /// The standard detected from the root keys.
-    pub standard: Option<Standard>,
-    /// The descriptor as a policy input (absent when it did not parse).
-    pub input: Option<Value>,
-}
-
-impl Product {
-    /// `data.meshgate.product`: what meshgate knows about the product.
-    pub fn facts(&self) -> serde_json::Value {
-        serde_json::json!({
-            "path": self.path,
-            "domain": self.domain,
-            "standard": self.standard.map(Standard::as_str),
-            "format": self.format.as_str(),
-        })
-    }
-}
+use crate::product::Product;
 
 /// What evaluating one product produced.
 #[derive(Debug, Default)]
@@ -47,10 +19,6 @@ pub struct Outcome {
     pub errored: bool,
     /// Number of policies evaluated.
     pub evaluations: usize,
-}
-
-fn json_to_rego(v: &serde_json::Value) -> Value {
-    Value::from(v.clone())
 }
 
 fn member_path(v: &Value) -> Option<Vec<PathSeg>> {
@@ -228,11 +196,10 @@ fn eval_product(
     lib: &Library,
     p: &Product,
     input: &Value,
-    root: &Node,
 ) -> Outcome {
     let wrapper: Value = [
         (Value::from("descriptor"), input.clone()),
-        (Value::from("product"), json_to_rego(&p.facts())),
+        (Value::from("product"), p.facts.clone()),
     ]
     .into_iter()
     .collect::<regorus::value::Object>()
@@ -309,7 +276,7 @@ fn eval_product(
         for m in members {
             match member(m) {
                 Ok(m) => {
-                    let (span, _) = root.locate(m.path.as_deref().unwrap_or(&[]));
+                    let location = p.locate(m.path.as_deref().unwrap_or(&[]));
                     out.findings.push(Finding {
                         product: p.path.clone(),
                         domain: p.domain.clone(),
@@ -319,7 +286,7 @@ fn eval_product(
                         severity: m.severity.unwrap_or_else(|| policy.default_severity(rule)),
                         message: m.msg,
                         path: m.path.as_deref().map(format_path),
-                        location: Some(Location::new(&p.path, span.start, span.len)),
+                        location,
                         help: policy.metadata.remediation.clone(),
                     });
                 }
@@ -342,7 +309,7 @@ pub fn evaluate(products: &[Product], lib: &Library) -> Vec<Outcome> {
         .map_init(
             HashMap::<Option<String>, (regorus::Engine, SetQueries)>::new,
             |workers, p| {
-                let (Some(input), Some(root)) = (&p.input, &p.root) else {
+                let Some(input) = &p.input else {
                     return Outcome::default();
                 };
                 let set = lib.set_for(p.domain.as_deref());
@@ -357,7 +324,7 @@ pub fn evaluate(products: &[Product], lib: &Library) -> Vec<Outcome> {
                 let (engine, queries) = workers
                     .entry(key)
                     .or_insert_with(|| (set.engine.clone(), SetQueries::new(&set.policies, lib)));
-                eval_product(engine, queries, lib, p, input, root)
+                eval_product(engine, queries, lib, p, input)
             },
         )
         .collect()

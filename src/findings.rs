@@ -86,6 +86,10 @@ impl fmt::Display for Location {
 pub const POLICY_PARSE: &str = "meshgate.parse";
 /// Policy id of built-in repository layout checks.
 pub const POLICY_LAYOUT: &str = "meshgate.layout";
+/// Policy id of built-in `$ref` resolution checks.
+pub const POLICY_REF: &str = "meshgate.ref";
+/// Policy id of the note that a file is a template and was skipped.
+pub const POLICY_TEMPLATE: &str = "meshgate.template";
 /// Policy id used for failures of the engine itself on a product (policy errors, time-outs).
 pub const POLICY_EVAL: &str = "meshgate.eval";
 

@@ -82,7 +82,7 @@ pub fn product_document(
         .as_ref()
         .ok_or_else(|| InspectError::Unparsed(rel.clone()))?;
     let mut data = to_json(&mesh.data());
-    data["meshgate"]["product"] = p.facts();
+    data["meshgate"]["product"] = to_json(&p.facts);
     Ok(json!({"input": to_json(input), "data": data}))
 }
 
@@ -107,7 +107,7 @@ pub fn bundle(mesh: &Mesh) -> Result<serde_json::Value, std::io::Error> {
             Some(json!({
                 "path": p.path,
                 "domain": p.domain,
-                "facts": p.facts(),
+                "facts": to_json(&p.facts),
                 "input": to_json(p.input.as_ref()?),
             }))
         })

@@ -172,7 +172,7 @@ pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunErr
             1,
         )),
     };
-    let root = descriptor::parse_yaml(&body, &Limits::default())
+    let root = descriptor::parse_yaml(&body, &Limits::default(), &mut Vec::new())
         .map_err(|e| err(e.pos, format!("invalid METADATA block: {}", e.message)))?;
     let text_of = |n: Option<&descriptor::Node>| n.and_then(|n| n.as_str()).map(str::to_string);
     let mut meta = Metadata {

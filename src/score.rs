@@ -52,6 +52,8 @@ pub struct Summary {
     pub products_failing: usize,
     /// Products with status `error`.
     pub products_error: usize,
+    /// Products with status `skipped` (templates).
+    pub products_skipped: usize,
     /// Products on which a policy could not be evaluated (internal: drives exit code 2).
     #[serde(skip)]
     pub products_error_eval: usize,
@@ -70,6 +72,8 @@ pub struct DomainSummary {
     pub failing: usize,
     /// Of which in error.
     pub errors: usize,
+    /// Of which skipped (templates).
+    pub skipped: usize,
     /// Findings by severity.
     pub findings: SeverityCounts,
 }
@@ -91,6 +95,7 @@ pub fn summarize(
                     passing: 0,
                     failing: 0,
                     errors: 0,
+                    skipped: 0,
                     findings: SeverityCounts::default(),
                 },
             )
@@ -108,6 +113,7 @@ pub fn summarize(
             passing: 0,
             failing: 0,
             errors: 0,
+            skipped: 0,
             findings: SeverityCounts::default(),
         });
     };
@@ -129,6 +135,10 @@ pub fn summarize(
             Status::Error => {
                 d.errors += 1;
                 s.products_error += 1;
+            }
+            Status::Skipped => {
+                d.skipped += 1;
+                s.products_skipped += 1;
             }
         }
     }

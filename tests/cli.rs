@@ -516,11 +516,20 @@ fn layout_checks_outside_domain_and_mismatch() {
     let run = meshgate_in(r, &["check", ".", "--format", "json"]);
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let moved = findings_of(&doc, "moved/");
-    assert_eq!(moved.len(), 1);
-    assert_eq!(moved[0]["rule"], "domain-mismatch");
+    let rules: Vec<&str> = moved.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    // The same descriptor (same id) in three folders: copies after the first are duplicates.
+    assert_eq!(rules, ["domain-mismatch", "duplicate-product"]);
     assert_eq!(moved[0]["location"]["line"], 6);
+    assert_eq!(moved[0]["path"], "domain");
+    assert!(moved[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("domains/d/products/good/dataproduct.yaml"));
     let stray = findings_of(&doc, "stray/");
-    assert_eq!(stray[0]["rule"], "outside-domain");
+    assert!(
+        stray.iter().any(|f| f["rule"] == "outside-domain"),
+        "{stray:?}"
+    );
     assert_eq!(status_of(&doc, "good/"), "pass");
 }
 

@@ -13,6 +13,7 @@ struct Reader<'a> {
     depth: usize,
     nodes: usize,
     limits: &'a Limits,
+    warnings: Vec<ParseError>,
 }
 
 impl<'a> Reader<'a> {
@@ -73,7 +74,9 @@ impl<'a> Reader<'a> {
                 span: Span {
                     start,
                     len: lit.len() as u32,
+                    file: 0,
                 },
+                raw: None,
             })
         } else {
             Err(self.err(
@@ -104,7 +107,9 @@ impl<'a> Reader<'a> {
                     span: Span {
                         start,
                         len: if self.line == start.line { len } else { 1 },
+                        file: 0,
                     },
+                    raw: None,
                 })
             }
             Some(b't') => self.expect_literal("true", NodeValue::Bool(true)),
@@ -170,7 +175,12 @@ impl<'a> Reader<'a> {
         self.depth -= 1;
         Ok(Node {
             value: NodeValue::Array(items),
-            span: Span { start, len: 1 },
+            span: Span {
+                start,
+                len: 1,
+                file: 0,
+            },
+            raw: None,
         })
     }
 
@@ -202,7 +212,14 @@ impl<'a> Reader<'a> {
                 } else {
                     1
                 };
-                check_duplicate(&entries, &mut seen, &key, key_start)?;
+                check_duplicate(
+                    &entries,
+                    &mut seen,
+                    &key,
+                    key_start,
+                    self.limits,
+                    &mut self.warnings,
+                )?;
                 self.ws();
                 if self.peek() != Some(b':') {
                     return Err(self.err(
@@ -220,6 +237,7 @@ impl<'a> Reader<'a> {
                     key_span: Span {
                         start: key_start,
                         len: key_len,
+                        file: 0,
                     },
                     value,
                 });
@@ -253,7 +271,12 @@ impl<'a> Reader<'a> {
         self.depth -= 1;
         Ok(Node {
             value: NodeValue::Object(entries),
-            span: Span { start, len: 1 },
+            span: Span {
+                start,
+                len: 1,
+                file: 0,
+            },
+            raw: None,
         })
     }
 
@@ -390,13 +413,19 @@ impl<'a> Reader<'a> {
             span: Span {
                 start: start_pos,
                 len: (self.i - start) as u32,
+                file: 0,
             },
+            raw: Some(text.into()),
         })
     }
 }
 
 /// Parses one JSON document.
-pub fn parse_json(text: &str, limits: &Limits) -> Result<Node, ParseError> {
+pub fn parse_json(
+    text: &str,
+    limits: &Limits,
+    warnings: &mut Vec<ParseError>,
+) -> Result<Node, ParseError> {
     let mut r = Reader {
         src: text.as_bytes(),
         i: 0,
@@ -405,6 +434,7 @@ pub fn parse_json(text: &str, limits: &Limits) -> Result<Node, ParseError> {
         depth: 0,
         nodes: 0,
         limits,
+        warnings: Vec::new(),
     };
     let v = r.value()?;
     r.ws();
@@ -417,6 +447,7 @@ pub fn parse_json(text: &str, limits: &Limits) -> Result<Node, ParseError> {
             ),
         ));
     }
+    warnings.append(&mut r.warnings);
     Ok(v)
 }
 
@@ -425,7 +456,7 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> Result<Node, ParseError> {
-        parse_json(s, &Limits::default())
+        parse_json(s, &Limits::default(), &mut Vec::new())
     }
 
     #[test]
@@ -440,7 +471,8 @@ mod tests {
             items[2].span,
             Span {
                 start: Pos::new(2, 17),
-                len: 3
+                len: 3,
+                file: 0,
             }
         );
         let e = n.get("é").unwrap();

@@ -2,6 +2,7 @@
 //! the source position of every key and value, and detecting the descriptor standard.
 
 mod json;
+pub mod refs;
 mod yaml;
 
 use std::fmt;
@@ -47,6 +48,9 @@ pub struct Span {
     pub start: Pos,
     /// Number of characters to underline from `start` (at least 1 when rendered).
     pub len: u32,
+    /// Which file of the product holds it: 0 is the descriptor, others are files reached
+    /// through `$ref` (see [`crate::descriptor::refs`]).
+    pub file: u32,
 }
 
 /// One value of a parsed descriptor with its source span.
@@ -56,6 +60,9 @@ pub struct Node {
     pub value: NodeValue,
     /// Where the value starts in the source file.
     pub span: Span,
+    /// The scalar exactly as written, for numbers (`4.0`, `1e3`, `0x1F`), whose parsed value
+    /// loses the spelling. `None` for everything else.
+    pub raw: Option<Box<str>>,
 }
 
 /// The JSON data model, with positions kept on every child.
@@ -139,6 +146,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes a document may expand to (counts YAML alias expansion).
     pub max_nodes: usize,
+    /// Accept duplicate keys (the last value wins) and report them as warnings instead of
+    /// rejecting the file (`--lenient-keys`).
+    pub lenient_keys: bool,
 }
 
 impl Default for Limits {
@@ -147,6 +157,7 @@ impl Default for Limits {
             max_bytes: 10 * 1024 * 1024,
             max_depth: 128,
             max_nodes: 1_000_000,
+            lenient_keys: false,
         }
     }
 }
@@ -188,39 +199,84 @@ pub enum Standard {
     /// Open Data Mesh Data Product Descriptor Specification (`dataProductDescriptor` + `info`).
     #[serde(rename = "dpds")]
     Dpds,
+    /// Open Data Product Initiative ODPS (`schema` + `version` + `product`).
+    #[serde(rename = "odpi-odps")]
+    OdpiOdps,
+    /// Data Product Specification of Data Mesh Manager (`dataProductSpecification` + `id` + `info`).
+    #[serde(rename = "dps")]
+    Dps,
+    /// Agile Lab / Witboost Data Product Specification (`id: urn:dmb:dp:…`).
+    #[serde(rename = "witboost")]
+    Witboost,
     /// Any other mapping.
     #[serde(rename = "custom")]
     Custom,
 }
 
 impl Standard {
+    /// Every standard, in the order detection tries them.
+    pub const ALL: [Standard; 6] = [
+        Standard::BitolOdps,
+        Standard::Dpds,
+        Standard::OdpiOdps,
+        Standard::Dps,
+        Standard::Witboost,
+        Standard::Custom,
+    ];
+
     /// Name used in output and in `data.meshgate.product.standard`.
     pub fn as_str(self) -> &'static str {
         match self {
             Standard::BitolOdps => "bitol-odps",
             Standard::Dpds => "dpds",
+            Standard::OdpiOdps => "odpi-odps",
+            Standard::Dps => "dps",
+            Standard::Witboost => "witboost",
             Standard::Custom => "custom",
         }
     }
 
-    /// Detects the standard from the root keys of a parsed descriptor.
-    pub fn detect(root: &Node) -> Standard {
-        if root.get("apiVersion").is_some()
-            && root.get("kind").and_then(Node::as_str) == Some("DataProduct")
-        {
-            Standard::BitolOdps
-        } else if root.get("dataProductDescriptor").is_some() && root.get("info").is_some() {
-            Standard::Dpds
-        } else {
-            Standard::Custom
+    /// The field (from the root) where this standard names the product's domain.
+    pub fn domain_field(self) -> &'static str {
+        match self {
+            Standard::Dpds | Standard::Dps => "info.domain",
+            Standard::OdpiOdps | Standard::BitolOdps | Standard::Witboost | Standard::Custom => {
+                "domain"
+            }
         }
     }
 
-    /// The field path (from the root) where this standard names the product's domain.
-    pub fn domain_field(self) -> &'static [&'static str] {
-        match self {
-            Standard::BitolOdps | Standard::Custom => &["domain"],
-            Standard::Dpds => &["info", "domain"],
+    /// Detects the standard from the root keys of a parsed descriptor, with the version of the
+    /// standard the file declares (as written), if it declares one.
+    pub fn detect(root: &Node) -> (Standard, Option<String>) {
+        let text = |key: &str| root.get(key).and_then(Node::scalar_text);
+        if root.get("apiVersion").is_some()
+            && root.get("kind").and_then(Node::as_str) == Some("DataProduct")
+        {
+            (Standard::BitolOdps, text("apiVersion"))
+        } else if root.get("dataProductDescriptor").is_some() && root.get("info").is_some() {
+            (Standard::Dpds, text("dataProductDescriptor"))
+        } else if root.get("schema").is_some()
+            && root.get("version").is_some()
+            && root.get("product").is_some_and(Node::is_object)
+        {
+            (Standard::OdpiOdps, text("version"))
+        } else if root.get("dataProductSpecification").is_some()
+            && root.get("id").is_some()
+            && root.get("info").is_some()
+        {
+            (Standard::Dps, text("dataProductSpecification"))
+        } else if root
+            .get("id")
+            .and_then(Node::as_str)
+            .is_some_and(|id| id.starts_with("urn:dmb:dp:"))
+            && (root.get("dataProductOwner").is_some()
+                || root.get("components").is_some()
+                || root.get("domain").is_some())
+        {
+            (Standard::Witboost, None)
+        } else {
+            (Standard::Custom, None)
         }
     }
 }
@@ -319,6 +375,34 @@ impl Node {
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
             NodeValue::Object(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+            _ => None,
+        }
+    }
+
+    /// Whether this node is a mapping.
+    pub fn is_object(&self) -> bool {
+        matches!(self.value, NodeValue::Object(_))
+    }
+
+    /// The member `key` (key span and value) if this node is an object that has it.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.value {
+            NodeValue::Object(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    /// A scalar as text exactly as written: strings as they are, numbers in their source
+    /// spelling (`4.0` stays `4.0`), booleans as `true`/`false`. `None` for null and collections.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            NodeValue::String(s) => Some(s.clone()),
+            NodeValue::Number(n) => Some(match (&self.raw, n) {
+                (Some(raw), _) => raw.to_string(),
+                (None, Number::Int(i)) => i.to_string(),
+                (None, Number::Float(f)) => f.to_string(),
+            }),
+            NodeValue::Bool(b) => Some(b.to_string()),
             _ => None,
         }
     }
@@ -424,6 +508,15 @@ impl Node {
 
 /// Parses `bytes` as `format`, enforcing `limits`. The root must be a mapping.
 pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Result<Node, ParseError> {
+    parse_with_warnings(bytes, format, limits).map(|(node, _)| node)
+}
+
+/// Like [`parse`], also returning what was accepted with a warning (duplicate keys in lenient mode).
+pub fn parse_with_warnings(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<(Node, Vec<ParseError>), ParseError> {
     if bytes.len() as u64 > limits.max_bytes {
         return Err(ParseError::new(
             "too-large",
@@ -456,9 +549,10 @@ pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Result<Node, Pars
         return Err(ParseError::new("empty", "descriptor is empty", Pos::START)
             .with_help("write the product's descriptor, or remove the file"));
     }
-    let root = match format {
-        Format::Json => parse_json(text, limits)?,
-        Format::Yaml => parse_yaml(text, limits)?,
+    let mut warnings = Vec::new();
+    let mut root = match format {
+        Format::Json => parse_json(text, limits, &mut warnings)?,
+        Format::Yaml => parse_yaml(text, limits, &mut warnings)?,
     };
     if !matches!(root.value, NodeValue::Object(_)) {
         return Err(ParseError::new(
@@ -467,7 +561,10 @@ pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Result<Node, Pars
             root.span.start,
         ));
     }
-    Ok(root)
+    if !warnings.is_empty() {
+        keep_last_duplicates(&mut root);
+    }
+    Ok((root, warnings))
 }
 
 /// Checks a newly seen key against the ones already in a mapping.
@@ -476,6 +573,8 @@ pub(crate) fn check_duplicate(
     seen: &mut Option<std::collections::HashMap<String, Pos>>,
     key: &str,
     pos: Pos,
+    limits: &Limits,
+    warnings: &mut Vec<ParseError>,
 ) -> Result<(), ParseError> {
     let first = if entries.len() < 16 {
         entries
@@ -494,13 +593,45 @@ pub(crate) fn check_duplicate(
         found
     };
     match first {
+        Some(first) if limits.lenient_keys => {
+            warnings.push(
+                ParseError::new(
+                    "duplicate-key",
+                    format!("duplicate key `{key}` (first defined at {first}); the last value is kept"),
+                    pos,
+                )
+                .with_help("remove one of the two entries; other tools may keep the first one"),
+            );
+            Ok(())
+        }
         Some(first) => Err(ParseError::new(
             "duplicate-key",
             format!("duplicate key `{key}` (first defined at {first})"),
             pos,
         )
-        .with_help("remove one of the two entries; parsers disagree on which one wins")),
+        .with_help("remove one of the two entries; parsers disagree on which one wins, or run with --lenient-keys to keep the last")),
         None => Ok(()),
+    }
+}
+
+/// Drops earlier entries of keys written twice, keeping the last value (lenient mode).
+fn keep_last_duplicates(node: &mut Node) {
+    match &mut node.value {
+        NodeValue::Object(entries) => {
+            let mut keep = vec![true; entries.len()];
+            for i in 0..entries.len() {
+                if entries[i + 1..].iter().any(|e| e.key == entries[i].key) {
+                    keep[i] = false;
+                }
+            }
+            let mut k = keep.into_iter();
+            entries.retain(|_| k.next().unwrap_or(true));
+            for e in entries {
+                keep_last_duplicates(&mut e.value);
+            }
+        }
+        NodeValue::Array(items) => items.iter_mut().for_each(keep_last_duplicates),
+        _ => {}
     }
 }
 
@@ -535,24 +666,91 @@ mod tests {
     }
 
     #[test]
-    fn detect_standards() {
+    fn detect_standards_and_their_versions() {
         let lim = Limits::default();
-        let odps = parse(
-            b"apiVersion: v1.0.0\nkind: DataProduct\nid: x\n",
-            Format::Yaml,
-            &lim,
-        )
-        .unwrap();
-        assert_eq!(Standard::detect(&odps), Standard::BitolOdps);
-        let dpds = parse(
-            br#"{"dataProductDescriptor":"1.0.0","info":{}}"#,
-            Format::Json,
-            &lim,
-        )
-        .unwrap();
-        assert_eq!(Standard::detect(&dpds), Standard::Dpds);
-        let other = parse(b"kind: DataProduct\n", Format::Yaml, &lim).unwrap();
-        assert_eq!(Standard::detect(&other), Standard::Custom);
+        let cases: [(&[u8], Format, Standard, Option<&str>); 8] = [
+            (b"apiVersion: v1.0.0\nkind: DataProduct\nid: x\n", Format::Yaml, Standard::BitolOdps, Some("v1.0.0")),
+            (br#"{"dataProductDescriptor":"1.0.0","info":{}}"#, Format::Json, Standard::Dpds, Some("1.0.0")),
+            (b"schema: https://opendataproducts.org/v4.0/schema/odps.yaml\nversion: 4.0\nproduct: {}\n", Format::Yaml, Standard::OdpiOdps, Some("4.0")),
+            (b"schema: x\nversion: 3.10\nproduct:\n  en: {}\n", Format::Yaml, Standard::OdpiOdps, Some("3.10")),
+            (b"dataProductSpecification: 0.0.1\nid: s\ninfo: {}\n", Format::Yaml, Standard::Dps, Some("0.0.1")),
+            (b"id: urn:dmb:dp:finance:cash-flow:0\ndomain: finance\n", Format::Yaml, Standard::Witboost, None),
+            (b"kind: DataProduct\n", Format::Yaml, Standard::Custom, None),
+            (b"id: urn:other:x\ndomain: finance\n", Format::Yaml, Standard::Custom, None),
+        ];
+        for (text, format, standard, version) in cases {
+            let root = parse(text, format, &lim).unwrap();
+            assert_eq!(
+                Standard::detect(&root),
+                (standard, version.map(str::to_string)),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn lenient_keys_keep_the_last_value_with_a_warning() {
+        let text = b"a: 1\nb:\n  c: x\n  c: y\n";
+        let strict = parse(text, Format::Yaml, &Limits::default()).unwrap_err();
+        assert_eq!((strict.code, strict.pos), ("duplicate-key", Pos::new(4, 3)));
+        let lenient = Limits {
+            lenient_keys: true,
+            ..Limits::default()
+        };
+        let (root, warnings) = parse_with_warnings(text, Format::Yaml, &lenient).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].pos, Pos::new(4, 3));
+        let c = root.get("b").unwrap().get("c").unwrap();
+        assert_eq!((c.as_str(), c.span.start), (Some("y"), Pos::new(4, 6)));
+        let (root, warnings) =
+            parse_with_warnings(br#"{"k": 1, "k": 2}"#, Format::Json, &lenient).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(root.get("k").unwrap().scalar_text().as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn positions_survive_crlf_missing_newline_and_non_ascii() {
+        let lim = Limits::default();
+        let text =
+            "name: Zahlungsrückbuchungen – Übersicht\r\nowner: { id: \"ä\" }\r\nversion: 4.0";
+        let root = parse(text.as_bytes(), Format::Yaml, &lim).unwrap();
+        let owner = root.get("owner").unwrap().get("id").unwrap();
+        assert_eq!(owner.span.start, Pos::new(2, 14));
+        let version = root.get("version").unwrap();
+        assert_eq!(version.span.start, Pos::new(3, 10));
+        assert_eq!(version.scalar_text().as_deref(), Some("4.0"));
+        let json = "{\r\n  \"näme\": \"Ü\",\r\n  \"v\": 1.50}";
+        let root = parse(json.as_bytes(), Format::Json, &lim).unwrap();
+        assert_eq!(root.entry("v").unwrap().key_span.start, Pos::new(3, 3));
+        assert_eq!(root.get("v").unwrap().span.start, Pos::new(3, 8));
+        assert_eq!(
+            root.get("v").unwrap().scalar_text().as_deref(),
+            Some("1.50")
+        );
+        assert_eq!(root.get("näme").unwrap().span.start, Pos::new(2, 11));
+    }
+
+    #[test]
+    fn positions_stay_exact_in_a_large_manifest() {
+        let mut text = String::from("kind: big\nitems:\n");
+        let mut i = 0;
+        while text.len() < 300 * 1024 {
+            text.push_str(&format!("  - name: item-{i}\n    note: \"ünïcödé {i}\"\n"));
+            i += 1;
+        }
+        text.push_str("last: here\n");
+        let root = parse(text.as_bytes(), Format::Yaml, &Limits::default()).unwrap();
+        let lines = text.lines().count() as u32;
+        assert_eq!(
+            root.get("last").unwrap().span.start,
+            Pos::new(lines as usize, 7)
+        );
+        let NodeValue::Array(items) = &root.get("items").unwrap().value else {
+            panic!("items is not a list")
+        };
+        let note = items[i - 1].get("note").unwrap();
+        assert_eq!(note.span.start, Pos::new(lines as usize - 1, 11));
     }
 
     #[test]

@@ -34,6 +34,7 @@ struct Builder<'l> {
     anchors: HashMap<usize, (Node, usize)>,
     nodes: usize,
     limits: &'l Limits,
+    warnings: Vec<ParseError>,
 }
 
 fn subtree_size(n: &Node) -> usize {
@@ -102,7 +103,14 @@ impl Builder<'_> {
                     if span.is_none() {
                         *span = Some(node.span);
                     }
-                    check_duplicate(entries, seen, &text, node.span.start)?;
+                    check_duplicate(
+                        entries,
+                        seen,
+                        &text,
+                        node.span.start,
+                        self.limits,
+                        &mut self.warnings,
+                    )?;
                     *key = Some((text, node.span));
                     Ok(())
                 }
@@ -219,7 +227,11 @@ fn scalar_len(text: &str, style: TScalarStyle) -> u32 {
 }
 
 /// Parses one YAML document. Multiple documents, complex keys and duplicate keys are errors.
-pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
+pub fn parse_yaml(
+    text: &str,
+    limits: &Limits,
+    warnings: &mut Vec<ParseError>,
+) -> Result<Node, ParseError> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         stack: Vec::new(),
@@ -227,6 +239,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
         anchors: HashMap::new(),
         nodes: 0,
         limits,
+        warnings: Vec::new(),
     };
     let mut documents = 0;
     loop {
@@ -267,14 +280,21 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
                 let is_str_tag = tag
                     .as_ref()
                     .is_some_and(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str");
-                let v = if style == TScalarStyle::Plain && !is_str_tag {
-                    resolve_plain(&value)
+                let (v, raw) = if style == TScalarStyle::Plain && !is_str_tag {
+                    let v = resolve_plain(&value);
+                    let raw = matches!(v, NodeValue::Number(_)).then(|| value.into_boxed_str());
+                    (v, raw)
                 } else {
-                    NodeValue::String(value)
+                    (NodeValue::String(value), None)
                 };
                 let node = Node {
                     value: v,
-                    span: Span { start: at, len },
+                    span: Span {
+                        start: at,
+                        len,
+                        file: 0,
+                    },
+                    raw,
                 };
                 b.remember(anchor, &node);
                 b.push(node, key_text)?;
@@ -285,7 +305,11 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
                 };
                 let (mut node, size) = (node.clone(), *size);
                 b.count(size, at)?;
-                node.span = Span { start: at, len: 1 };
+                node.span = Span {
+                    start: at,
+                    len: 1,
+                    file: 0,
+                };
                 let key_text = if b.expecting_key() {
                     node.as_str().map(str::to_string)
                 } else {
@@ -310,7 +334,11 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
                     )
                     .with_help("flatten the descriptor"));
                 }
-                let span = Span { start: at, len: 1 };
+                let span = Span {
+                    start: at,
+                    len: 1,
+                    file: 0,
+                };
                 b.stack.push(if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
@@ -338,6 +366,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
                         Node {
                             value: NodeValue::Array(items),
                             span,
+                            raw: None,
                         },
                         anchor,
                     ),
@@ -351,6 +380,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
                         Node {
                             value: NodeValue::Object(entries),
                             span: span.unwrap_or(start),
+                            raw: None,
                         },
                         anchor,
                     ),
@@ -361,6 +391,7 @@ pub fn parse_yaml(text: &str, limits: &Limits) -> Result<Node, ParseError> {
             }
         }
     }
+    warnings.append(&mut b.warnings);
     b.root
         .ok_or_else(|| ParseError::new("empty", "descriptor is empty", Pos::START))
 }
@@ -370,7 +401,7 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> Result<Node, ParseError> {
-        parse_yaml(s, &Limits::default())
+        parse_yaml(s, &Limits::default(), &mut Vec::new())
     }
 
     #[test]
@@ -419,7 +450,8 @@ mod tests {
             e[0].value.span,
             Span {
                 start: Pos::new(1, 7),
-                len: 6
+                len: 6,
+                file: 0,
             }
         );
         let ports = n.get("ports").unwrap();
@@ -432,7 +464,8 @@ mod tests {
             items[0].get("kind").unwrap().span,
             Span {
                 start: Pos::new(4, 11),
-                len: 3
+                len: 3,
+                file: 0,
             }
         );
     }

@@ -251,7 +251,7 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
     );
     writeln!(
         out,
-        "Checked {} in {} against {} ({}): {}; {} passing, {} failing, {} in error.",
+        "Checked {} in {} against {} ({}): {}; {} passing, {} failing, {} in error{}.",
         plural(s.products, "product", "products"),
         plural(s.domains, "domain", "domains"),
         plural(s.policies, "policy", "policies"),
@@ -260,6 +260,11 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
         s.products_passing,
         s.products_failing,
         s.products_error,
+        if s.products_skipped > 0 {
+            format!(", {} skipped (templates)", s.products_skipped)
+        } else {
+            String::new()
+        },
     )?;
     if !report.errors.is_empty() {
         writeln!(

@@ -1,0 +1,344 @@
+//! Loading one data product: read its descriptor, skip templates, parse, resolve `$ref`s,
+//! detect the standard and build the normalized view — everything policies will see.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use regorus::Value;
+
+use crate::descriptor::refs::{self, Loaded};
+use crate::descriptor::{self, Format, Limits, Node, ParseError, PathSeg, Pos, Span, Standard};
+use crate::findings::{Finding, Location, Severity, POLICY_PARSE, POLICY_REF, POLICY_TEMPLATE};
+use crate::view;
+
+/// A product ready for evaluation: its descriptor parsed, or the reason it is not.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// Repo-relative path of the descriptor.
+    pub path: String,
+    /// The domain whose folder holds it.
+    pub domain: Option<String>,
+    /// YAML or JSON.
+    pub format: Format,
+    /// The parsed descriptor with `$ref`s resolved (absent when it did not parse).
+    pub root: Option<Node>,
+    /// The standard detected from the root keys.
+    pub standard: Option<Standard>,
+    /// The version of the standard the descriptor declares, as written.
+    pub standard_version: Option<String>,
+    /// The normalized view (recognised standards only).
+    pub view: Option<Node>,
+    /// Files whose nodes the tree holds: `[0]` is the descriptor, then files reached by `$ref`.
+    pub files: Vec<String>,
+    /// The descriptor as a policy input (absent when it did not parse).
+    pub input: Option<Value>,
+    /// `data.meshgate.product`.
+    pub facts: Value,
+    /// Why the product was not checked (a template), when it was skipped.
+    pub skipped: Option<String>,
+}
+
+/// A product with what loading it reported.
+pub struct LoadedProduct {
+    /// The product.
+    pub product: Product,
+    /// Built-in findings: parse errors, duplicate-key warnings, unresolved `$ref`s, templates.
+    pub findings: Vec<Finding>,
+    /// Text of every file read, by repo-relative path (for snippets).
+    pub texts: Vec<(String, Arc<str>)>,
+}
+
+impl Product {
+    /// Where a finding's `path` points. Paths starting with `view` address the normalized view
+    /// (and are located where the viewed field came from); `input` may prefix a descriptor path;
+    /// any other path is a descriptor path.
+    pub fn locate(&self, path: &[PathSeg]) -> Option<Location> {
+        let root = self.root.as_ref()?;
+        let (node, rest) = match path.split_first() {
+            Some((PathSeg::Key(k), rest)) if k == "view" && self.view.is_some() => {
+                (self.view.as_ref()?, rest)
+            }
+            Some((PathSeg::Key(k), rest)) if k == "input" => (root, rest),
+            _ => (root, path),
+        };
+        let (span, _) = node.locate(rest);
+        Some(self.location(span))
+    }
+
+    /// The location of a span of this product's tree.
+    pub fn location(&self, span: Span) -> Location {
+        let file = self.files.get(span.file as usize).unwrap_or(&self.path);
+        Location::new(file, span.start, span.len)
+    }
+}
+
+/// `data.meshgate.product` for a product.
+fn facts(
+    path: &str,
+    domain: Option<&str>,
+    format: Format,
+    standard: Option<Standard>,
+    version: Option<&str>,
+    view: Option<&Node>,
+) -> Value {
+    let opt = |s: Option<&str>| s.map_or(Value::Null, Value::from);
+    let mut pairs = vec![
+        ("path", Value::from(path)),
+        ("domain", opt(domain)),
+        ("standard", opt(standard.map(Standard::as_str))),
+        ("standard_version", opt(version)),
+        ("format", Value::from(format.as_str())),
+    ];
+    if let Some(v) = view {
+        pairs.push(("view", v.to_rego()));
+    }
+    pairs
+        .into_iter()
+        .map(|(k, v)| (Value::from(k), v))
+        .collect::<regorus::value::Object>()
+        .into()
+}
+
+/// Reads a file, refusing files over the size limit before reading them.
+pub fn read_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, ParseError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ParseError::new("io", format!("cannot read file: {e}"), Pos::START))?;
+    if meta.len() > limits.max_bytes {
+        return Err(ParseError::new(
+            "too-large",
+            format!(
+                "descriptor is {} bytes, over the limit of {} bytes",
+                meta.len(),
+                limits.max_bytes
+            ),
+            Pos::START,
+        )
+        .with_help("split the descriptor, or raise `max-descriptor-bytes` in meshgate.toml"));
+    }
+    std::fs::read(path)
+        .map_err(|e| ParseError::new("io", format!("cannot read file: {e}"), Pos::START))
+}
+
+/// A parse problem as a finding of `meshgate.parse`.
+pub fn parse_finding(
+    product: &str,
+    file: &str,
+    domain: Option<&str>,
+    e: &ParseError,
+    severity: Severity,
+) -> Finding {
+    Finding {
+        product: product.to_string(),
+        domain: domain.map(str::to_string),
+        policy: POLICY_PARSE.to_string(),
+        rule: e.code.to_string(),
+        id: Some(e.code.to_string()),
+        severity,
+        message: e.message.clone(),
+        path: None,
+        location: Some(Location::new(file, e.pos, 1)),
+        help: e.help.clone(),
+    }
+}
+
+/// Where a file looks like a template (Jinja, cookiecutter, Backstage, `%SKELETON`) rather than
+/// a descriptor: the first marker's position and what it is.
+pub fn template_marker(text: &str) -> Option<(Pos, &'static str)> {
+    let mut first_content = true;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if first_content && trimmed.starts_with("%SKELETON") {
+            return Some((Pos::new(i + 1, line.len() - trimmed.len() + 1), "%SKELETON"));
+        }
+        first_content = false;
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let at = |byte: usize| Pos::new(i + 1, line[..byte].chars().count() + 1);
+        if let Some(b) = line.find("{%") {
+            if line[b..].contains("%}") {
+                return Some((at(b), "{% … %}"));
+            }
+        }
+        if let Some(b) = line.find("${{") {
+            if line[b..].contains("}}") {
+                return Some((at(b), "${{ … }}"));
+            }
+        }
+        if let Some(b) = line.find("{{") {
+            // Only a placeholder standing for a whole value (`key: {{ x }}`, `- "{{ x }}"`), not
+            // braces inside prose.
+            let before = line[..b]
+                .trim_end()
+                .trim_end_matches(['"', '\''])
+                .trim_end();
+            let value_start = before.is_empty() || before.ends_with(':') || before.ends_with('-');
+            if value_start && line[b..].contains("}}") {
+                return Some((at(b), "{{ … }}"));
+            }
+        }
+    }
+    None
+}
+
+/// Everything [`load`] needs besides the product's path.
+pub struct LoadOptions<'a> {
+    /// The repository root.
+    pub root: &'a Path,
+    /// Parser limits (and lenient duplicate keys).
+    pub limits: &'a Limits,
+    /// Whether to resolve `$ref`s.
+    pub resolve_refs: bool,
+}
+
+/// Loads the product whose descriptor is at repo-relative `path`.
+pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedProduct {
+    let format = Format::from_path(Path::new(path));
+    let mut product = Product {
+        path: path.to_string(),
+        domain: domain.map(str::to_string),
+        format,
+        root: None,
+        standard: None,
+        standard_version: None,
+        view: None,
+        files: vec![path.to_string()],
+        input: None,
+        facts: facts(path, domain, format, None, None, None),
+        skipped: None,
+    };
+    let mut findings = Vec::new();
+    let bytes = match read_limited(&opts.root.join(path), opts.limits) {
+        Ok(b) => b,
+        Err(e) => {
+            findings.push(parse_finding(path, path, domain, &e, Severity::Error));
+            return LoadedProduct {
+                product,
+                findings,
+                texts: vec![(path.to_string(), Arc::from(""))],
+            };
+        }
+    };
+    let text: Arc<str> = String::from_utf8_lossy(&bytes).into();
+    if let Some((pos, marker)) = template_marker(&text) {
+        product.skipped = Some(format!("a template ({marker})"));
+        findings.push(Finding {
+            product: path.to_string(),
+            domain: domain.map(str::to_string),
+            policy: POLICY_TEMPLATE.to_string(),
+            rule: "template".to_string(),
+            id: Some("template".to_string()),
+            severity: Severity::Info,
+            message: format!("skipped: the file is a template ({marker} at {pos}), not a descriptor"),
+            path: None,
+            location: Some(Location::new(path, pos, 1)),
+            help: Some("render the template before checking it, or list it under `exclude` in meshgate.toml".to_string()),
+        });
+        return LoadedProduct {
+            product,
+            findings,
+            texts: vec![(path.to_string(), text)],
+        };
+    }
+    let (mut root, warnings) = match descriptor::parse_with_warnings(&bytes, format, opts.limits) {
+        Ok(r) => r,
+        Err(e) => {
+            findings.push(parse_finding(path, path, domain, &e, Severity::Error));
+            return LoadedProduct {
+                product,
+                findings,
+                texts: vec![(path.to_string(), text)],
+            };
+        }
+    };
+    for w in &warnings {
+        findings.push(parse_finding(path, path, domain, w, Severity::Warning));
+    }
+    let resolved = if opts.resolve_refs {
+        let load_ref = |rel: &str| -> Loaded { load_fragment(opts, rel) };
+        refs::resolve(&mut root, path, text.clone(), &load_ref)
+    } else {
+        refs::Resolved {
+            files: vec![path.to_string()],
+            texts: vec![text.clone()],
+            errors: Vec::new(),
+        }
+    };
+    product.files = resolved.files.clone();
+    for e in &resolved.errors {
+        findings.push(Finding {
+            product: path.to_string(),
+            domain: domain.map(str::to_string),
+            policy: POLICY_REF.to_string(),
+            rule: e.code.to_string(),
+            id: Some(e.code.to_string()),
+            severity: if e.broken {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            message: e.message.clone(),
+            path: None,
+            location: Some(product.location(e.span)),
+            help: Some(e.help.clone()),
+        });
+    }
+    let (standard, version) = Standard::detect(&root);
+    let view = view::build(&root, standard, version.as_deref());
+    product.facts = facts(
+        path,
+        domain,
+        format,
+        Some(standard),
+        version.as_deref(),
+        view.as_ref(),
+    );
+    product.input = Some(root.to_rego());
+    product.root = Some(root);
+    product.standard = Some(standard);
+    product.standard_version = version;
+    product.view = view;
+    LoadedProduct {
+        product,
+        findings,
+        texts: resolved.files.into_iter().zip(resolved.texts).collect(),
+    }
+}
+
+/// Loads a file reached by `$ref`, refusing symlinks that lead out of the repository.
+fn load_fragment(opts: &LoadOptions<'_>, rel: &str) -> Loaded {
+    let full = opts.root.join(rel);
+    if !full.exists() {
+        return Loaded::Missing;
+    }
+    match (full.canonicalize(), opts.root.canonicalize()) {
+        (Ok(f), Ok(r)) if !f.starts_with(&r) => return Loaded::Outside,
+        (Err(e), _) => return Loaded::Broken(e.to_string()),
+        _ => {}
+    }
+    let bytes = match read_limited(&full, opts.limits) {
+        Ok(b) => b,
+        Err(e) => return Loaded::Broken(e.message),
+    };
+    let text: Arc<str> = String::from_utf8_lossy(&bytes).into();
+    // A fragment may be any JSON/YAML value (not only a mapping).
+    let format = Format::from_path(Path::new(rel));
+    let mut warnings = Vec::new();
+    let parsed = std::str::from_utf8(&bytes)
+        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+        .and_then(|t| {
+            let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+            match format {
+                Format::Json => descriptor::parse_json(t, opts.limits, &mut warnings),
+                Format::Yaml => descriptor::parse_yaml(t, opts.limits, &mut warnings),
+            }
+            .map_err(|e| e.to_string())
+        });
+    match parsed {
+        Ok(node) => Loaded::Parsed(text, node),
+        Err(why) => Loaded::Broken(why),
+    }
+}

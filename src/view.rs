@@ -1,0 +1,559 @@
+//! The normalized view: one shape for every descriptor standard, so a policy is written once.
+//!
+//! The view is itself a [`Node`] tree whose every node carries the span (and file) of the source
+//! node it was taken from, so a finding on `view.owners[0]` is located where that owner is written.
+//! Fields a standard lacks are absent, never invented. The README has the mapping per standard.
+
+use crate::descriptor::{Entry, Node, NodeValue, Span, Standard};
+
+/// Roles (compared lower-cased and trimmed) that make a Bitol ODPS team member an owner.
+pub const OWNER_ROLES: [&str; 6] = [
+    "owner",
+    "product owner",
+    "data product owner",
+    "product-owner",
+    "data-product-owner",
+    "dataproductowner",
+];
+
+/// Builds `data.meshgate.product.view` for a recognised standard (`None` for `custom`).
+pub fn build(root: &Node, standard: Standard, version: Option<&str>) -> Option<Node> {
+    let mut v = View {
+        entries: Vec::new(),
+    };
+    v.put_str("standard", root.span, standard.as_str());
+    match standard {
+        Standard::BitolOdps => {
+            v.version_of(root.entry("apiVersion"), version, "standard_version");
+            bitol(&mut v, root)
+        }
+        Standard::Dpds => {
+            v.version_of(
+                root.entry("dataProductDescriptor"),
+                version,
+                "standard_version",
+            );
+            dpds(&mut v, root)
+        }
+        Standard::OdpiOdps => {
+            v.version_of(root.entry("version"), version, "standard_version");
+            odpi(&mut v, root)
+        }
+        Standard::Dps => {
+            v.version_of(
+                root.entry("dataProductSpecification"),
+                version,
+                "standard_version",
+            );
+            dps(&mut v, root)
+        }
+        Standard::Witboost => witboost(&mut v, root),
+        Standard::Custom => return None,
+    }
+    Some(object(root.span, v.entries))
+}
+
+/// Entries of the view being built.
+struct View {
+    entries: Vec<Entry>,
+}
+
+impl View {
+    /// Copies a source member under a new key, keeping its spans.
+    fn copy(&mut self, key: &str, src: Option<&Entry>) {
+        if let Some(e) = src {
+            self.entries.push(Entry {
+                key: key.to_string(),
+                key_span: e.key_span,
+                value: e.value.clone(),
+            });
+        }
+    }
+
+    /// Copies a scalar member as a string exactly as written (`4.0` stays "4.0").
+    fn text(&mut self, key: &str, src: Option<&Entry>) {
+        if let Some(e) = src {
+            let value = match e.value.scalar_text() {
+                Some(t) => string(e.value.span, t),
+                None => e.value.clone(),
+            };
+            self.put(key, e.key_span, value);
+        }
+    }
+
+    fn version_of(&mut self, src: Option<&Entry>, version: Option<&str>, key: &str) {
+        if let (Some(e), Some(text)) = (src, version) {
+            self.put(key, e.key_span, string(e.value.span, text.to_string()));
+        }
+    }
+
+    fn put(&mut self, key: &str, key_span: Span, value: Node) {
+        self.entries.push(Entry {
+            key: key.to_string(),
+            key_span,
+            value,
+        });
+    }
+
+    fn put_str(&mut self, key: &str, span: Span, text: &str) {
+        self.put(key, span, string(span, text.to_string()));
+    }
+
+    /// `description: {purpose, limitations, usage}` from whichever of them exist.
+    fn description(&mut self, at: Span, parts: [(&str, Option<&Entry>); 3]) {
+        let entries: Vec<Entry> = parts
+            .into_iter()
+            .filter_map(|(k, e)| e.map(|e| renamed(k, e)))
+            .collect();
+        if let Some(first) = entries.first() {
+            let span = first.key_span;
+            self.put("description", span, object(at, entries));
+        }
+    }
+}
+
+fn string(span: Span, text: String) -> Node {
+    Node {
+        value: NodeValue::String(text),
+        span,
+        raw: None,
+    }
+}
+
+fn object(span: Span, entries: Vec<Entry>) -> Node {
+    Node {
+        value: NodeValue::Object(entries),
+        span,
+        raw: None,
+    }
+}
+
+fn array(span: Span, items: Vec<Node>) -> Node {
+    Node {
+        value: NodeValue::Array(items),
+        span,
+        raw: None,
+    }
+}
+
+fn renamed(key: &str, e: &Entry) -> Entry {
+    Entry {
+        key: key.to_string(),
+        key_span: e.key_span,
+        value: e.value.clone(),
+    }
+}
+
+fn items(node: &Node) -> &[Node] {
+    match &node.value {
+        NodeValue::Array(items) => items,
+        _ => &[],
+    }
+}
+
+fn nonempty(node: &Node) -> bool {
+    node.as_str().is_some_and(|s| !s.trim().is_empty())
+}
+
+/// A string copy of a scalar node (numbers as written).
+fn as_text(node: &Node) -> Option<Node> {
+    node.scalar_text().map(|t| string(node.span, t))
+}
+
+/// A list of ports, each built by `port` from the source item; `None` when the source has none.
+fn ports(src: Option<&Entry>, port: impl Fn(&Node) -> Vec<Entry>) -> Option<(Span, Node)> {
+    let e = src?;
+    if !matches!(e.value.value, NodeValue::Array(_)) {
+        return Some((e.key_span, e.value.clone()));
+    }
+    let list = items(&e.value)
+        .iter()
+        .map(|item| object(item.span, port(item)))
+        .collect();
+    Some((e.key_span, array(e.value.span, list)))
+}
+
+/// Members of a port object, renamed: `(view key, source member)`.
+fn pick(pairs: Vec<(&str, Option<&Entry>)>) -> Vec<Entry> {
+    pairs
+        .into_iter()
+        .filter_map(|(k, e)| e.map(|e| renamed(k, e)))
+        .collect()
+}
+
+/// The `value` member of the first `customProperties` item whose `property` is one of `names`.
+fn custom_property<'a>(node: &'a Node, names: &[&str]) -> Option<&'a Entry> {
+    items(node.get("customProperties")?).iter().find_map(|cp| {
+        let name = cp.get("property")?.as_str()?.to_lowercase();
+        names.contains(&name.as_str()).then(|| cp.entry("value"))?
+    })
+}
+
+fn bitol(v: &mut View, root: &Node) {
+    v.copy("id", root.entry("id"));
+    v.copy("name", root.entry("name"));
+    v.copy("domain", root.entry("domain"));
+    v.text("version", root.entry("version"));
+    v.copy("status", root.entry("status"));
+    match root.entry("description") {
+        Some(e) if e.value.is_object() => v.description(
+            e.value.span,
+            [
+                ("purpose", e.value.entry("purpose")),
+                ("limitations", e.value.entry("limitations")),
+                ("usage", e.value.entry("usage")),
+            ],
+        ),
+        Some(e) => v.description(e.value.span, [("purpose", Some(e)), ("", None), ("", None)]),
+        None => {}
+    }
+    // v1.0: team {name, members}; v0.9: team is the list of members.
+    let team = root.entry("team");
+    let members = team.and_then(|t| match &t.value.value {
+        NodeValue::Array(_) => Some(t),
+        NodeValue::Object(_) => t.value.entry("members"),
+        _ => None,
+    });
+    let owners_at = members.or(team);
+    let owners: Vec<Node> = members
+        .map(|m| items(&m.value))
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| {
+            m.get("role")
+                .and_then(Node::as_str)
+                .is_some_and(|r| OWNER_ROLES.contains(&r.trim().to_lowercase().as_str()))
+                && !m.get("dateOut").is_some_and(nonempty)
+        })
+        .filter_map(|m| {
+            m.get("username")
+                .filter(|n| nonempty(n))
+                .or_else(|| m.get("name"))
+                .and_then(as_text)
+        })
+        .collect();
+    match owners_at {
+        Some(e) => v.put("owners", e.key_span, array(e.value.span, owners)),
+        None => v.put("owners", root.span, array(root.span, owners)),
+    }
+    if let Some(t) = team {
+        let mut entries = Vec::new();
+        if t.value.is_object() {
+            if let Some(name) = t.value.entry("name") {
+                entries.push(renamed("name", name));
+            }
+        }
+        if let Some(m) = members {
+            let list = items(&m.value)
+                .iter()
+                .map(|m| {
+                    object(
+                        m.span,
+                        pick(vec![
+                            ("id", m.entry("username")),
+                            ("name", m.entry("name")),
+                            ("role", m.entry("role")),
+                            ("date_in", m.entry("dateIn")),
+                            ("date_out", m.entry("dateOut")),
+                        ]),
+                    )
+                })
+                .collect();
+            entries.push(Entry {
+                key: "members".to_string(),
+                key_span: m.key_span,
+                value: array(m.value.span, list),
+            });
+        }
+        v.put("team", t.key_span, object(t.value.span, entries));
+    }
+    v.copy("tags", root.entry("tags"));
+    if let Some((span, list)) = ports(root.entry("inputPorts"), |p| {
+        pick(vec![
+            ("name", p.entry("name")),
+            ("ref", p.entry("contractId")),
+        ])
+    }) {
+        v.put("input_ports", span, list);
+    }
+    if let Some((span, list)) = ports(root.entry("outputPorts"), |p| {
+        pick(vec![
+            ("name", p.entry("name")),
+            ("type", p.entry("type")),
+            ("description", p.entry("description")),
+            ("contract", p.entry("contractId")),
+            ("sla", custom_property(p, &["sla"])),
+            (
+                "classification",
+                custom_property(p, &["classification", "dataclassification"]),
+            ),
+            ("pii", custom_property(p, &["pii"])),
+        ])
+    }) {
+        v.put("output_ports", span, list);
+    }
+    v.copy("support", root.entry("support"));
+}
+
+fn dpds(v: &mut View, root: &Node) {
+    let info = root.get("info");
+    let i = |k: &str| info.and_then(|n| n.entry(k));
+    v.copy("id", i("fullyQualifiedName"));
+    v.copy("name", i("name"));
+    v.copy("domain", i("domain"));
+    v.text("version", i("version"));
+    v.copy("status", i("x-status"));
+    v.description(
+        info.map_or(root.span, |n| n.span),
+        [("purpose", i("description")), ("", None), ("", None)],
+    );
+    let owner = i("owner");
+    let owners: Vec<Node> = owner
+        .and_then(|o| {
+            o.value
+                .get("id")
+                .filter(|n| nonempty(n))
+                .or_else(|| o.value.get("name"))
+                .and_then(as_text)
+        })
+        .into_iter()
+        .collect();
+    let (key_span, span) = match (owner, root.entry("info")) {
+        (Some(o), _) => (o.key_span, o.value.span),
+        (None, Some(info)) => (info.key_span, info.value.span),
+        (None, None) => (root.span, root.span),
+    };
+    v.put("owners", key_span, array(span, owners));
+    v.copy("tags", root.entry("tags"));
+    let interface = root.get("interfaceComponents");
+    let ic = |k: &str| interface.and_then(|n| n.entry(k));
+    if let Some((span, list)) = ports(ic("inputPorts"), |p| {
+        pick(vec![
+            ("name", p.entry("name")),
+            ("ref", p.entry("x-contractId")),
+        ])
+    }) {
+        v.put("input_ports", span, list);
+    }
+    if let Some((span, list)) = ports(ic("outputPorts"), |p| {
+        let promises = p.get("promises");
+        let obligations = p.get("obligations");
+        pick(vec![
+            ("name", p.entry("name")),
+            ("type", promises.and_then(|n| n.entry("servicesType"))),
+            ("description", p.entry("description")),
+            ("contract", p.entry("x-contractId")),
+            (
+                "sla",
+                promises
+                    .and_then(|n| n.entry("slo"))
+                    .or_else(|| obligations.and_then(|n| n.entry("sla"))),
+            ),
+            ("classification", p.entry("x-classification")),
+            ("pii", p.entry("x-pii")),
+        ])
+    }) {
+        v.put("output_ports", span, list);
+    }
+    v.copy("support", i("contactPoints"));
+}
+
+fn odpi(v: &mut View, root: &Node) {
+    let Some(product) = root.get("product") else {
+        return;
+    };
+    // v4: product.details.<lang>; v3: product.<lang>. English when present, else the first.
+    fn lang(holder: &Node) -> Option<&Node> {
+        holder.get("en").or_else(|| match &holder.value {
+            NodeValue::Object(entries) => entries
+                .iter()
+                .find(|e| e.key.len() == 2 && e.value.is_object())
+                .map(|e| &e.value),
+            _ => None,
+        })
+    }
+    let details = product
+        .get("details")
+        .and_then(lang)
+        .or_else(|| lang(product));
+    let d = |k: &str| details.and_then(|n| n.entry(k));
+    v.copy("id", d("productID"));
+    v.copy("name", d("name"));
+    v.text("version", d("productVersion"));
+    v.copy("status", d("status"));
+    v.description(
+        details.map_or(product.span, |n| n.span),
+        [("purpose", d("description")), ("", None), ("", None)],
+    );
+    let holder = product.entry("dataHolder");
+    let holder_details = holder.and_then(|h| lang(&h.value).or(Some(&h.value)));
+    let owners: Vec<Node> = holder_details
+        .and_then(|h| {
+            h.get("email")
+                .filter(|n| nonempty(n))
+                .or_else(|| h.get("name"))
+                .and_then(as_text)
+        })
+        .into_iter()
+        .collect();
+    let (key_span, span) = match (holder, root.entry("product")) {
+        (Some(h), _) => (h.key_span, h.value.span),
+        (None, Some(p)) => (p.key_span, p.value.span),
+        (None, None) => (root.span, root.span),
+    };
+    v.put("owners", key_span, array(span, owners));
+    v.copy("tags", d("tags"));
+    if let Some(access) = product.entry("dataAccess") {
+        if let NodeValue::Object(methods) = &access.value.value {
+            let sla = product.get("SLA");
+            let list = methods
+                .iter()
+                .map(|m| {
+                    let mut entries = vec![Entry {
+                        key: "name".to_string(),
+                        key_span: m.key_span,
+                        value: string(m.key_span, m.key.clone()),
+                    }];
+                    entries.extend(pick(vec![
+                        ("type", m.value.entry("type")),
+                        ("description", m.value.entry("description")),
+                        (
+                            "sla",
+                            sla.and_then(|s| s.entry(&m.key).or_else(|| s.entry("default"))),
+                        ),
+                    ]));
+                    object(m.value.span, entries)
+                })
+                .collect();
+            v.put(
+                "output_ports",
+                access.key_span,
+                array(access.value.span, list),
+            );
+        }
+    }
+    v.copy("terms", product.entry("license"));
+}
+
+fn dps(v: &mut View, root: &Node) {
+    let info = root.get("info");
+    let i = |k: &str| info.and_then(|n| n.entry(k));
+    v.copy("id", root.entry("id"));
+    v.copy("name", i("title"));
+    v.copy("domain", i("domain"));
+    v.text("version", i("version"));
+    v.copy("status", i("status"));
+    v.description(
+        info.map_or(root.span, |n| n.span),
+        [
+            ("purpose", i("purpose").or_else(|| i("description"))),
+            ("", None),
+            ("", None),
+        ],
+    );
+    let owner = i("owner");
+    let owners: Vec<Node> = owner.and_then(|o| as_text(&o.value)).into_iter().collect();
+    let (key_span, span) = match (owner, root.entry("info")) {
+        (Some(o), _) => (o.key_span, o.value.span),
+        (None, Some(info)) => (info.key_span, info.value.span),
+        (None, None) => (root.span, root.span),
+    };
+    v.put("owners", key_span, array(span, owners));
+    v.copy("tags", root.entry("tags"));
+    if let Some((span, list)) = ports(root.entry("inputPorts"), |p| {
+        pick(vec![
+            ("name", p.entry("name").or_else(|| p.entry("id"))),
+            (
+                "ref",
+                p.entry("sourceOutputPortId")
+                    .or_else(|| p.entry("sourceSystemId")),
+            ),
+        ])
+    }) {
+        v.put("input_ports", span, list);
+    }
+    if let Some((span, list)) = ports(root.entry("outputPorts"), |p| {
+        pick(vec![
+            ("name", p.entry("name").or_else(|| p.entry("id"))),
+            ("type", p.entry("type")),
+            ("description", p.entry("description")),
+            ("contract", p.entry("dataContractId")),
+            ("pii", p.entry("containsPii")),
+        ])
+    }) {
+        v.put("output_ports", span, list);
+    }
+}
+
+fn witboost(v: &mut View, root: &Node) {
+    v.copy("id", root.entry("id"));
+    v.copy("name", root.entry("name"));
+    v.copy("domain", root.entry("domain"));
+    v.text("version", root.entry("version"));
+    v.copy("status", root.entry("status"));
+    v.description(
+        root.span,
+        [
+            ("purpose", root.entry("description")),
+            ("", None),
+            ("", None),
+        ],
+    );
+    let owner = root.entry("dataProductOwner");
+    let owners: Vec<Node> = owner
+        .filter(|o| nonempty(&o.value))
+        .and_then(|o| as_text(&o.value))
+        .into_iter()
+        .collect();
+    match owner {
+        Some(o) => v.put("owners", o.key_span, array(o.value.span, owners)),
+        None => v.put("owners", root.span, array(root.span, owners)),
+    }
+    if let Some(group) = root.entry("ownerGroup") {
+        v.put(
+            "team",
+            group.key_span,
+            object(group.value.span, vec![renamed("name", group)]),
+        );
+    }
+    if let Some(tags) = root.entry("tags") {
+        // Witboost tags are objects `{tagFQN: …}`; the view lists the names.
+        let list = items(&tags.value)
+            .iter()
+            .filter_map(|t| match &t.value {
+                NodeValue::Object(_) => t.get("tagFQN").and_then(as_text),
+                _ => as_text(t),
+            })
+            .collect();
+        v.put("tags", tags.key_span, array(tags.value.span, list));
+    }
+    if let Some(components) = root.entry("components") {
+        let list: Vec<Node> = items(&components.value)
+            .iter()
+            .filter(|c| c.get("kind").and_then(Node::as_str) == Some("outputport"))
+            .map(|c| {
+                let contract = c.get("dataContract");
+                let agreement = c.get("dataSharingAgreement");
+                object(
+                    c.span,
+                    pick(vec![
+                        ("name", c.entry("name")),
+                        ("type", c.entry("outputPortType")),
+                        ("description", c.entry("description")),
+                        ("contract", c.entry("dataContract")),
+                        ("sla", contract.and_then(|n| n.entry("SLA"))),
+                        (
+                            "classification",
+                            agreement.and_then(|n| n.entry("confidentiality")),
+                        ),
+                    ]),
+                )
+            })
+            .collect();
+        v.put(
+            "output_ports",
+            components.key_span,
+            array(components.value.span, list),
+        );
+    }
+}
