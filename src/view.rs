@@ -557,3 +557,203 @@ fn witboost(v: &mut View, root: &Node) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::{parse, parse_path, Format, Limits, Pos};
+    use serde_json::json;
+
+    /// The view of a YAML/JSON descriptor, as JSON, and the descriptor's root.
+    fn view_of(text: &str, format: Format) -> (serde_json::Value, Node) {
+        let root = parse(text.as_bytes(), format, &Limits::default()).unwrap();
+        let (standard, version) = Standard::detect(&root);
+        let view = build(&root, standard, version.as_deref()).expect("a recognised standard");
+        (view.to_json(), view)
+    }
+
+    fn at(view: &Node, path: &str) -> Pos {
+        let (span, found) = view.locate(&parse_path(path).unwrap());
+        assert!(found, "{path} not in the view");
+        span.start
+    }
+
+    #[test]
+    fn bitol_odps_v1_and_v0_9() {
+        let (v, view) = view_of(
+            "apiVersion: v1.0.0\nkind: DataProduct\nid: p-1\nname: orders\nversion: 1.10\nstatus: active\ndomain: sales\n\
+description:\n  purpose: Orders placed.\n  usage: Analytics.\n\
+team:\n  name: sales-team\n  members:\n    - {username: ann, role: Owner}\n    - {username: bob, role: owner, dateOut: 2024-01-01}\n    - {username: cy, role: engineer}\n\
+tags: [a]\ninputPorts:\n  - {name: in, contractId: c-in}\n\
+outputPorts:\n  - name: out\n    type: tables\n    contractId: c-out\n    customProperties:\n      - {property: dataClassification, value: restricted}\n      - {property: pii, value: true}\n\
+support:\n  - {channel: slack, url: 'https://x'}\n",
+            Format::Yaml,
+        );
+        assert_eq!(
+            v,
+            json!({
+                "standard": "bitol-odps", "standard_version": "v1.0.0",
+                "id": "p-1", "name": "orders", "domain": "sales", "version": "1.10", "status": "active",
+                "description": {"purpose": "Orders placed.", "usage": "Analytics."},
+                "owners": ["ann"],
+                "team": {"name": "sales-team", "members": [
+                    {"id": "ann", "role": "Owner"},
+                    {"id": "bob", "role": "owner", "date_out": "2024-01-01"},
+                    {"id": "cy", "role": "engineer"}]},
+                "tags": ["a"],
+                "input_ports": [{"name": "in", "ref": "c-in"}],
+                "output_ports": [{"name": "out", "type": "tables", "contract": "c-out", "classification": "restricted", "pii": true}],
+                "support": [{"channel": "slack", "url": "https://x"}],
+            })
+        );
+        assert_eq!(at(&view, "version"), Pos::new(5, 10));
+        assert_eq!(at(&view, "owners[0]"), Pos::new(14, 18));
+        assert_eq!(
+            at(&view, "output_ports[0].classification"),
+            Pos::new(25, 47)
+        );
+        // v0.9: team is the list of members; nobody owns it.
+        let (v, view) = view_of(
+            "apiVersion: v0.9.0\nkind: DataProduct\nteam:\n  - {username: cy, role: engineer}\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["owners"], json!([]));
+        assert_eq!(
+            v["team"],
+            json!({"members": [{"id": "cy", "role": "engineer"}]})
+        );
+        assert_eq!(at(&view, "owners"), Pos::new(3, 1));
+    }
+
+    #[test]
+    fn dpds() {
+        let (v, view) = view_of(
+            r#"{"dataProductDescriptor": "1.0.0",
+ "info": {"fullyQualifiedName": "urn:dpds:x:1", "name": "x", "domain": "d", "version": "1.0.0",
+          "description": "Things.", "owner": {"id": "team@x", "name": "Team"}, "x-status": "active",
+          "contactPoints": [{"channel": "email", "address": "a@x"}]},
+ "interfaceComponents": {
+   "inputPorts": [{"name": "i", "x-contractId": "c1"}],
+   "outputPorts": [{"name": "o", "description": "Out.", "x-contractId": "c2", "x-pii": true,
+                    "x-classification": "internal", "promises": {"servicesType": "batch", "slo": {"freshness": "PT1H"}}}]},
+ "tags": ["t"]}"#,
+            Format::Json,
+        );
+        assert_eq!(
+            v,
+            json!({
+                "standard": "dpds", "standard_version": "1.0.0",
+                "id": "urn:dpds:x:1", "name": "x", "domain": "d", "version": "1.0.0", "status": "active",
+                "description": {"purpose": "Things."},
+                "owners": ["team@x"],
+                "tags": ["t"],
+                "input_ports": [{"name": "i", "ref": "c1"}],
+                "output_ports": [{"name": "o", "type": "batch", "description": "Out.", "contract": "c2",
+                                  "sla": {"freshness": "PT1H"}, "classification": "internal", "pii": true}],
+                "support": [{"channel": "email", "address": "a@x"}],
+            })
+        );
+        assert_eq!(at(&view, "owners[0]"), Pos::new(3, 53));
+        assert_eq!(at(&view, "output_ports[0].pii"), Pos::new(7, 88));
+        // No owner: an empty list located at `info`.
+        let (v, view) = view_of(
+            "dataProductDescriptor: 1.0.0\ninfo:\n  name: y\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["owners"], json!([]));
+        assert_eq!(at(&view, "owners"), Pos::new(2, 1));
+    }
+
+    #[test]
+    fn odpi_odps_v4_and_v3() {
+        let (v, view) = view_of(
+            "schema: https://opendataproducts.org/v4.0/schema/odps.yaml\nversion: 4.0\nproduct:\n  details:\n    en:\n      name: Reach\n      productID: reach-1\n      status: production\n      description: Campaign reach.\n      tags: [ads]\n  \
+dataAccess:\n    default: {type: API, description: REST}\n    file: {type: file}\n  SLA:\n    default: {uptime: 99}\n  license: {scope: internal}\n  dataHolder:\n    en: {name: Marketing, email: mkt@x}\n",
+            Format::Yaml,
+        );
+        assert_eq!(
+            v,
+            json!({
+                "standard": "odpi-odps", "standard_version": "4.0",
+                "id": "reach-1", "name": "Reach", "status": "production",
+                "description": {"purpose": "Campaign reach."},
+                "owners": ["mkt@x"],
+                "tags": ["ads"],
+                "output_ports": [
+                    {"name": "default", "type": "API", "description": "REST", "sla": {"uptime": 99}},
+                    {"name": "file", "type": "file", "sla": {"uptime": 99}}],
+                "terms": {"scope": "internal"},
+            })
+        );
+        assert_eq!(at(&view, "standard_version"), Pos::new(2, 10));
+        assert_eq!(at(&view, "owners[0]"), Pos::new(18, 34));
+        assert_eq!(at(&view, "output_ports[1].name"), Pos::new(13, 5));
+        // v3: details directly under product.<lang>; no data holder.
+        let (v, view) = view_of(
+            "schema: x\nversion: 3.1\nproduct:\n  en:\n    name: News\n    productID: n-1\n",
+            Format::Yaml,
+        );
+        assert_eq!(
+            (v["standard_version"].clone(), v["id"].clone()),
+            (json!("3.1"), json!("n-1"))
+        );
+        assert_eq!(v["owners"], json!([]));
+        assert_eq!(at(&view, "owners"), Pos::new(3, 1));
+    }
+
+    #[test]
+    fn data_product_specification() {
+        let (v, _) = view_of(
+            "dataProductSpecification: 0.0.1\nid: search-queries\ninfo:\n  title: Search Queries\n  owner: search-team\n  domain: search\n  status: active\n  purpose: Queries.\n\
+inputPorts:\n  - {id: kafka, name: Kafka topic, sourceSystemId: search-service}\n\
+outputPorts:\n  - {id: sq, name: SQ, type: snowflake, dataContractId: sq-v1, containsPii: false}\ntags: [search]\n",
+            Format::Yaml,
+        );
+        assert_eq!(
+            v,
+            json!({
+                "standard": "dps", "standard_version": "0.0.1",
+                "id": "search-queries", "name": "Search Queries", "domain": "search", "status": "active",
+                "description": {"purpose": "Queries."},
+                "owners": ["search-team"],
+                "tags": ["search"],
+                "input_ports": [{"name": "Kafka topic", "ref": "search-service"}],
+                "output_ports": [{"name": "SQ", "type": "snowflake", "contract": "sq-v1", "pii": false}],
+            })
+        );
+    }
+
+    #[test]
+    fn witboost() {
+        let (v, view) = view_of(
+            "id: urn:dmb:dp:finance:cash-flow:0\nname: Cash Flow\ndomain: finance\nversion: 0.1.0\ndescription: Cash.\n\
+dataProductOwner: user:jane\nownerGroup: group:fin\ntags:\n  - tagFQN: finance\n\
+components:\n  - id: urn:dmb:cmp:x\n    kind: outputport\n    name: Raw\n    outputPortType: SQL\n    dataContract: {SLA: {upTime: 99.9%}}\n    dataSharingAgreement: {confidentiality: internal}\n  - {id: w, kind: workload, name: job}\n",
+            Format::Yaml,
+        );
+        assert_eq!(
+            v,
+            json!({
+                "standard": "witboost",
+                "id": "urn:dmb:dp:finance:cash-flow:0", "name": "Cash Flow", "domain": "finance", "version": "0.1.0",
+                "description": {"purpose": "Cash."},
+                "owners": ["user:jane"],
+                "team": {"name": "group:fin"},
+                "tags": ["finance"],
+                "output_ports": [{"name": "Raw", "type": "SQL", "contract": {"SLA": {"upTime": "99.9%"}},
+                                  "sla": {"upTime": "99.9%"}, "classification": "internal"}],
+            })
+        );
+        assert_eq!(at(&view, "tags[0]"), Pos::new(9, 13));
+        assert_eq!(
+            at(&view, "output_ports[0].classification"),
+            Pos::new(16, 45)
+        );
+    }
+
+    #[test]
+    fn custom_has_no_view() {
+        let root = parse(b"name: x\n", Format::Yaml, &Limits::default()).unwrap();
+        assert!(build(&root, Standard::Custom, None).is_none());
+    }
+}

@@ -1,0 +1,526 @@
+//! End-to-end tests on `fixtures/standards`: a mesh mixing all five descriptor standards,
+//! `$ref` trees, templates, CRLF files, duplicate keys and duplicate products.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs meshgate in the repo root; returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshgate"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run meshgate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn check_json(extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check", "fixtures/standards", "--format", "json"];
+    args.extend(extra);
+    let (code, out, err) = run(&args);
+    let doc = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"));
+    (code, doc)
+}
+
+/// The view-based test policy only (no shipped library).
+fn with_view_policy() -> (i32, Value) {
+    check_json(&["--policy", &view_policy()])
+}
+
+/// Absolute path of the test policy folder (`--policy` is relative to the mesh root).
+fn view_policy() -> String {
+    repo().join("tests/policies/view").display().to_string()
+}
+
+/// (product folder, policy, rule or id, file name, line, column) of every finding.
+fn rows(doc: &Value) -> Vec<(String, String, String, String, u64, u64)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let product = f["product"].as_str().unwrap();
+            let folder = product.split('/').nth(3).unwrap_or(product).to_string();
+            let loc = &f["location"];
+            (
+                folder,
+                f["policy"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+                loc["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                loc["line"].as_u64().unwrap(),
+                loc["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    folder: &str,
+    policy: &str,
+    rule: &str,
+    file: &str,
+    line: u64,
+    col: u64,
+) -> (String, String, String, String, u64, u64) {
+    (
+        folder.into(),
+        policy.into(),
+        rule.into(),
+        file.into(),
+        line,
+        col,
+    )
+}
+
+#[test]
+fn one_view_policy_fires_and_is_located_on_all_five_standards() {
+    let (_, doc) = with_view_policy();
+    let owners: Vec<_> = rows(&doc)
+        .into_iter()
+        .filter(|r| r.1 == "test.owner" && r.2 == "deny")
+        .collect();
+    // Each product without an owner, one per standard, located in its own file where the
+    // owner belongs (the parent that should hold it when the field is absent).
+    let expected_owner = [
+        row(
+            "customer-segments",
+            "test.owner",
+            "deny",
+            "customer-segments.dpds.yaml",
+            2,
+            1,
+        ), // dpds: info
+        row(
+            "ledger-entries",
+            "test.owner",
+            "deny",
+            "dataproduct.yaml",
+            2,
+            1,
+        ), // witboost: root
+        row("newsletter-signups", "test.owner", "deny", "odps.yml", 5, 1), // odpi v3: product
+        row(
+            "chargebacks",
+            "test.owner",
+            "deny",
+            "chargebacks.odps.yaml",
+            55,
+            1,
+        ), // bitol v0.9: team
+        row(
+            "search-clicks",
+            "test.owner",
+            "deny",
+            "dataproduct.json",
+            4,
+            3,
+        ), // dps: info
+    ];
+    for e in &expected_owner {
+        assert!(owners.contains(e), "missing {e:?} in {owners:#?}");
+    }
+    // The PII rule reads view.output_ports: a finding inside a `$ref`'d fragment points into it.
+    assert!(
+        owners.contains(&row(
+            "customer-360",
+            "test.owner",
+            "deny",
+            "customer-profile.json",
+            1,
+            1
+        )),
+        "{owners:#?}"
+    );
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["policy"] == "test.owner" && f["message"] == "no owner")
+        .map(|f| f["product"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages.len(),
+        5,
+        "compliant products must not fire: {messages:#?}"
+    );
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["product"].as_str().unwrap().contains("customer-360/") && f["policy"] == "test.owner"
+        })
+        .unwrap();
+    assert_eq!(
+        f["location"]["file"],
+        "domains/customers/products/customer-360/ports/customer-profile.json"
+    );
+    assert_eq!(f["path"], "view.output_ports[0].classification");
+}
+
+#[test]
+fn unresolvable_refs_are_reported_at_their_node() {
+    let (code, doc) = with_view_policy();
+    assert_eq!(code, 1);
+    let refs: Vec<_> = rows(&doc)
+        .into_iter()
+        .filter(|r| r.1 == "meshgate.ref")
+        .collect();
+    assert_eq!(
+        refs,
+        vec![
+            row(
+                "customer-segments",
+                "meshgate.ref",
+                "ref-absolute",
+                "customer-segments.dpds.yaml",
+                30,
+                13
+            ),
+            row(
+                "customer-segments",
+                "meshgate.ref",
+                "ref-cycle",
+                "b.yaml",
+                8,
+                11
+            ),
+            row(
+                "customer-segments",
+                "meshgate.ref",
+                "ref-missing",
+                "customer-segments.dpds.yaml",
+                47,
+                13
+            ),
+            row(
+                "customer-segments",
+                "meshgate.ref",
+                "ref-outside",
+                "customer-segments.dpds.yaml",
+                28,
+                13
+            ),
+            row(
+                "customer-segments",
+                "meshgate.ref",
+                "ref-url",
+                "customer-segments.dpds.yaml",
+                49,
+                13
+            ),
+        ]
+    );
+    let severities: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["policy"] == "meshgate.ref")
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(severities, ["error", "error", "error", "error", "warning"]);
+}
+
+#[test]
+fn resolved_refs_are_what_policies_see() {
+    let (code, out, err) = run(&[
+        "inspect",
+        "fixtures/standards/domains/customers/products/customer-360/data-product-descriptor.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let ports = &doc["input"]["interfaceComponents"];
+    // A file reference, a reference inside it, and an internal JSON pointer, all resolved.
+    assert_eq!(ports["outputPorts"][0]["name"], "customer-profile");
+    assert!(ports["outputPorts"][0]["promises"]["api"]["definition"]
+        .get("$ref")
+        .is_none());
+    assert!(ports["inputPorts"][0].get("$ref").is_none());
+    assert_eq!(ports["inputPorts"][0]["name"], "crm-contacts");
+    let view = &doc["data"]["meshgate"]["product"]["view"];
+    assert_eq!(view["standard"], "dpds");
+    assert_eq!(view["output_ports"][0]["pii"], true);
+}
+
+#[test]
+fn templates_are_skipped_with_a_note() {
+    let (_, doc) = with_view_policy();
+    let notes: Vec<_> = rows(&doc)
+        .into_iter()
+        .filter(|r| r.1 == "meshgate.template")
+        .collect();
+    assert_eq!(
+        notes,
+        vec![
+            row(
+                "skeleton",
+                "meshgate.template",
+                "template",
+                "dataproduct.yaml",
+                1,
+                1
+            ),
+            row(
+                "_template",
+                "meshgate.template",
+                "template",
+                "dataproduct.yaml",
+                6,
+                5
+            ),
+        ]
+    );
+    for f in doc["findings"].as_array().unwrap() {
+        if f["policy"] == "meshgate.template" {
+            assert_eq!(f["severity"], "info");
+        }
+    }
+    let skipped: Vec<&str> = doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "skipped")
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(doc["summary"]["products_skipped"], 2);
+}
+
+#[test]
+fn excluded_templates_are_not_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let copy = |rel: &str| {
+        let dst = root.join(rel);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(repo().join("fixtures/standards").join(rel), dst).unwrap();
+    };
+    copy("domains/search/products/_template/dataproduct.yaml");
+    copy("domains/search/products/search-queries/dataproduct.yaml");
+    std::fs::write(root.join("meshgate.toml"), "exclude = [\"**/_template\"]\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_meshgate"))
+        .args(["check", ".", "--list-products", "--format", "json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["domains/search/products/search-queries/dataproduct.yaml"]
+    );
+}
+
+#[test]
+fn duplicate_keys_are_errors_unless_lenient() {
+    let (_, strict) = with_view_policy();
+    let dup: Vec<_> = rows(&strict)
+        .into_iter()
+        .filter(|r| r.0 == "loyalty-points")
+        .collect();
+    assert_eq!(
+        dup,
+        vec![row(
+            "loyalty-points",
+            "meshgate.parse",
+            "duplicate-key",
+            "odps.yaml",
+            21,
+            7
+        )]
+    );
+    assert_eq!(
+        strict["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["path"].as_str().unwrap().contains("loyalty-points"))
+            .unwrap()["status"],
+        "error"
+    );
+    let (_, lenient) = check_json(&["--policy", &view_policy(), "--lenient-keys"]);
+    let f: Vec<&Value> = lenient["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["product"].as_str().unwrap().contains("loyalty-points"))
+        .collect();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        (f[0]["rule"].as_str(), f[0]["severity"].as_str()),
+        (Some("duplicate-key"), Some("warning"))
+    );
+    assert_eq!(f[0]["location"]["line"], 21);
+    let (_, out, _) = run(&[
+        "inspect",
+        "--lenient-keys",
+        "fixtures/standards/domains/marketing/products/loyalty-points/odps.yaml",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    // The last value wins.
+    let text = std::fs::read_to_string(
+        repo().join("fixtures/standards/domains/marketing/products/loyalty-points/odps.yaml"),
+    )
+    .unwrap();
+    let last = text
+        .lines()
+        .nth(20)
+        .unwrap()
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(
+        doc["data"]["meshgate"]["product"]["view"]["status"],
+        last.as_str()
+    );
+}
+
+#[test]
+fn the_same_product_twice_is_a_finding() {
+    let (_, doc) = with_view_policy();
+    let dups: Vec<_> = rows(&doc)
+        .into_iter()
+        .filter(|r| r.2 == "duplicate-product")
+        .collect();
+    assert_eq!(
+        dups,
+        vec![
+            // Same DPDS fullyQualifiedName in two folders (the later path gets the finding).
+            row(
+                "customer-360",
+                "meshgate.layout",
+                "duplicate-product",
+                "data-product-descriptor.json",
+                4,
+                27
+            ),
+            // The same Bitol product as JSON and YAML side by side.
+            row(
+                "refunds",
+                "meshgate.layout",
+                "duplicate-product",
+                "dataproduct.yaml",
+                7,
+                5
+            ),
+        ]
+    );
+}
+
+#[test]
+fn list_products_shows_standard_and_version() {
+    let (code, out, err) = run(&[
+        "check",
+        "fixtures/standards",
+        "--list-products",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<(String, String, String, String)> = doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap_or("-").to_string();
+            (
+                s("path").split('/').nth(3).unwrap().to_string(),
+                s("standard"),
+                s("standard_version"),
+                s("status"),
+            )
+        })
+        .collect();
+    let want = [
+        ("customer-360-copy", "dpds", "1.0.0", "ok"),
+        ("customer-360", "dpds", "1.0.0", "ok"),
+        ("customer-segments", "dpds", "1.0.0", "ok"),
+        ("cash-flow", "witboost", "-", "ok"),
+        ("ledger-entries", "witboost", "-", "ok"),
+        ("skeleton", "-", "-", "skipped"),
+        ("campaign-reach", "odpi-odps", "4.0", "ok"),
+        ("loyalty-points", "-", "-", "error"),
+        ("newsletter-signups", "odpi-odps", "3.1", "ok"),
+        ("card-settlements", "bitol-odps", "v1.0.0", "ok"),
+        ("chargebacks", "bitol-odps", "v0.9.0", "ok"),
+        ("refunds", "bitol-odps", "v1.0.0", "ok"),
+        ("refunds", "bitol-odps", "v1.0.0", "ok"),
+        ("_template", "-", "-", "skipped"),
+        ("search-clicks", "dps", "0.0.1", "ok"),
+        ("search-queries", "dps", "0.0.1", "ok"),
+    ];
+    let want: Vec<(String, String, String, String)> = want
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    // The human table names the same.
+    let (_, table, _) = run(&["check", "fixtures/standards", "--list-products"]);
+    assert!(table.contains("odpi-odps   4.0"), "{table}");
+    assert!(
+        table
+            .lines()
+            .last()
+            .unwrap()
+            .contains("16 descriptors found"),
+        "{table}"
+    );
+}
+
+#[test]
+fn crlf_and_non_ascii_files_keep_exact_positions() {
+    // card-settlements has CRLF line endings and no final newline; chargebacks has non-ASCII
+    // text before its team. Locate a field in each and compare with the text itself.
+    let (_, out, _) = run(&[
+        "check",
+        "fixtures/standards",
+        "--policy",
+        &view_policy(),
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let text = std::fs::read(
+        repo().join("fixtures/standards/domains/payments/products/card-settlements/odps.yaml"),
+    )
+    .unwrap();
+    assert!(text.windows(2).any(|w| w == b"\r\n") && !text.ends_with(b"\n"));
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["product"].as_str().unwrap().contains("chargebacks"))
+        .unwrap();
+    let line = f["location"]["line"].as_u64().unwrap() as usize;
+    let src = std::fs::read_to_string(
+        repo()
+            .join("fixtures/standards/domains/payments/products/chargebacks/chargebacks.odps.yaml"),
+    )
+    .unwrap();
+    assert!(src.lines().nth(line - 1).unwrap().starts_with("team:"));
+    assert!(!src.is_ascii());
+}
