@@ -457,9 +457,11 @@ pub struct ProductReport {
     pub domain: Option<String>,
     /// Detected standard (null when it did not parse).
     pub standard: Option<Standard>,
+    /// Version of the standard the descriptor declares, as written (null when none).
+    pub standard_version: Option<String>,
     /// YAML or JSON.
     pub format: Format,
-    /// Pass, fail or error.
+    /// Pass, fail, error or skipped.
     pub status: Status,
 }
 
@@ -598,6 +600,7 @@ fn assemble(
                 path: p.path.clone(),
                 domain: p.domain.clone(),
                 standard: p.standard,
+                standard_version: p.standard_version.clone(),
                 format: p.format,
                 status,
             }
