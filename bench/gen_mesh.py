@@ -18,6 +18,7 @@ ID_PATTERNS = [
     re.compile(r'^id: (\S+)$', re.M),
     re.compile(r'^  fullyQualifiedName: (\S+)$', re.M),
     re.compile(r'"fullyQualifiedName": "([^"]+)"'),
+    re.compile(r'^  "id": "([^"]+)"', re.M),
 ]
 
 
