@@ -99,6 +99,15 @@ impl View {
         self.put(key, span, string(span, text.to_string()));
     }
 
+    /// `owners`, located at the first of `places` that exists (where the owner is written, or
+    /// where it belongs when it is missing), else at the root.
+    fn owners(&mut self, owners: Vec<Node>, places: &[Option<&Entry>], root: &Node) {
+        match places.iter().flatten().next() {
+            Some(e) => self.put("owners", e.key_span, array(e.value.span, owners)),
+            None => self.put("owners", root.span, array(root.span, owners)),
+        }
+    }
+
     /// `description: {purpose, limitations, usage}` from whichever of them exist.
     fn description(&mut self, at: Span, parts: [(&str, Option<&Entry>); 3]) {
         let entries: Vec<Entry> = parts
@@ -149,6 +158,14 @@ fn items(node: &Node) -> &[Node] {
         NodeValue::Array(items) => items,
         _ => &[],
     }
+}
+
+/// The first of `keys` whose value is a non-blank scalar, as text.
+fn first_text(node: &Node, keys: &[&str]) -> Option<Node> {
+    keys.iter()
+        .filter_map(|k| node.get(k))
+        .find(|n| n.scalar_text().is_some_and(|t| !t.trim().is_empty()))
+        .and_then(as_text)
 }
 
 fn nonempty(node: &Node) -> bool {
@@ -225,17 +242,9 @@ fn bitol(v: &mut View, root: &Node) {
                 .is_some_and(|r| OWNER_ROLES.contains(&r.trim().to_lowercase().as_str()))
                 && !m.get("dateOut").is_some_and(nonempty)
         })
-        .filter_map(|m| {
-            m.get("username")
-                .filter(|n| nonempty(n))
-                .or_else(|| m.get("name"))
-                .and_then(as_text)
-        })
+        .filter_map(|m| first_text(m, &["username", "name"]))
         .collect();
-    match owners_at {
-        Some(e) => v.put("owners", e.key_span, array(e.value.span, owners)),
-        None => v.put("owners", root.span, array(root.span, owners)),
-    }
+    v.owners(owners, &[owners_at], root);
     if let Some(t) = team {
         let mut entries = Vec::new();
         if t.value.is_object() {
@@ -308,22 +317,12 @@ fn dpds(v: &mut View, root: &Node) {
         [("purpose", i("description")), ("", None), ("", None)],
     );
     let owner = i("owner");
-    let owners: Vec<Node> = owner
-        .and_then(|o| {
-            o.value
-                .get("id")
-                .filter(|n| nonempty(n))
-                .or_else(|| o.value.get("name"))
-                .and_then(as_text)
-        })
-        .into_iter()
-        .collect();
-    let (key_span, span) = match (owner, root.entry("info")) {
-        (Some(o), _) => (o.key_span, o.value.span),
-        (None, Some(info)) => (info.key_span, info.value.span),
-        (None, None) => (root.span, root.span),
-    };
-    v.put("owners", key_span, array(span, owners));
+    let owners = owner.and_then(|o| first_text(&o.value, &["id", "name"]));
+    v.owners(
+        owners.into_iter().collect(),
+        &[owner, root.entry("info")],
+        root,
+    );
     v.copy("tags", root.entry("tags"));
     let interface = root.get("interfaceComponents");
     let ic = |k: &str| interface.and_then(|n| n.entry(k));
@@ -387,21 +386,12 @@ fn odpi(v: &mut View, root: &Node) {
     );
     let holder = product.entry("dataHolder");
     let holder_details = holder.and_then(|h| lang(&h.value).or(Some(&h.value)));
-    let owners: Vec<Node> = holder_details
-        .and_then(|h| {
-            h.get("email")
-                .filter(|n| nonempty(n))
-                .or_else(|| h.get("name"))
-                .and_then(as_text)
-        })
-        .into_iter()
-        .collect();
-    let (key_span, span) = match (holder, root.entry("product")) {
-        (Some(h), _) => (h.key_span, h.value.span),
-        (None, Some(p)) => (p.key_span, p.value.span),
-        (None, None) => (root.span, root.span),
-    };
-    v.put("owners", key_span, array(span, owners));
+    let owners = holder_details.and_then(|h| first_text(h, &["email", "name"]));
+    v.owners(
+        owners.into_iter().collect(),
+        &[holder, root.entry("product")],
+        root,
+    );
     v.copy("tags", d("tags"));
     if let Some(access) = product.entry("dataAccess") {
         if let NodeValue::Object(methods) = &access.value.value {
@@ -452,13 +442,14 @@ fn dps(v: &mut View, root: &Node) {
         ],
     );
     let owner = i("owner");
-    let owners: Vec<Node> = owner.and_then(|o| as_text(&o.value)).into_iter().collect();
-    let (key_span, span) = match (owner, root.entry("info")) {
-        (Some(o), _) => (o.key_span, o.value.span),
-        (None, Some(info)) => (info.key_span, info.value.span),
-        (None, None) => (root.span, root.span),
-    };
-    v.put("owners", key_span, array(span, owners));
+    let owners = owner
+        .filter(|o| nonempty(&o.value))
+        .and_then(|o| as_text(&o.value));
+    v.owners(
+        owners.into_iter().collect(),
+        &[owner, root.entry("info")],
+        root,
+    );
     v.copy("tags", root.entry("tags"));
     if let Some((span, list)) = ports(root.entry("inputPorts"), |p| {
         pick(vec![
@@ -500,15 +491,10 @@ fn witboost(v: &mut View, root: &Node) {
         ],
     );
     let owner = root.entry("dataProductOwner");
-    let owners: Vec<Node> = owner
+    let owners = owner
         .filter(|o| nonempty(&o.value))
-        .and_then(|o| as_text(&o.value))
-        .into_iter()
-        .collect();
-    match owner {
-        Some(o) => v.put("owners", o.key_span, array(o.value.span, owners)),
-        None => v.put("owners", root.span, array(root.span, owners)),
-    }
+        .and_then(|o| as_text(&o.value));
+    v.owners(owners.into_iter().collect(), &[owner], root);
     if let Some(group) = root.entry("ownerGroup") {
         v.put(
             "team",

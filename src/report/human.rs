@@ -118,18 +118,7 @@ fn finding(
         paint.bold(&f.message)
     )?;
     match &f.location {
-        Some(loc) => {
-            writeln!(
-                out,
-                "{}{} {}:{}:{}",
-                " ".repeat(gutter(loc) - 1),
-                paint.blue("-->"),
-                display_path(opts, &loc.file),
-                loc.line,
-                loc.column
-            )?;
-            snippet(out, report, loc, paint, underline_code(f.severity))?;
-        }
+        Some(loc) => located(out, report, loc, opts, paint, f.severity)?,
         None => writeln!(
             out,
             "  {} {}",
@@ -174,18 +163,30 @@ fn run_error(
         paint.bold(&e.message)
     )?;
     if let Some(loc) = &e.location {
-        writeln!(
-            out,
-            "{}{} {}:{}:{}",
-            " ".repeat(gutter(loc) - 1),
-            paint.blue("-->"),
-            display_path(opts, &loc.file),
-            loc.line,
-            loc.column
-        )?;
-        snippet(out, report, loc, paint, underline_code(Severity::Error))?;
+        located(out, report, loc, opts, paint, Severity::Error)?;
     }
     writeln!(out)
+}
+
+/// The `--> file:line:col` line and the source snippet with the location underlined.
+fn located(
+    out: &mut dyn Write,
+    report: &Report,
+    loc: &Location,
+    opts: &RenderOptions,
+    paint: &Paint,
+    severity: Severity,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}{} {}:{}:{}",
+        " ".repeat(gutter(loc) - 1),
+        paint.blue("-->"),
+        display_path(opts, &loc.file),
+        loc.line,
+        loc.column
+    )?;
+    snippet(out, report, loc, paint, underline_code(severity))
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
