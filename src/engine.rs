@@ -144,10 +144,15 @@ fn rule_ref(package: &str, rule: &str) -> String {
 const WITH_PRODUCT: &str =
     " with input as input.descriptor with data.meshgate.product as input.product";
 
+/// Package of the module meshgate adds to each worker's engine to evaluate every rule of a set
+/// in one rule evaluation (reserved: user policies cannot declare `meshgate.*`).
+const EVAL_PACKAGE: &str = "meshgate.internal.evaluate";
+
 /// The queries a worker runs for one policy set, built once per set.
 struct SetQueries {
-    /// `[data.a.deny, data.a.warn, …] with …`: every rule of the set in one evaluation.
-    all: String,
+    /// A module whose rule `results` is `[data.a.deny, data.a.warn, …]` evaluated `with` the
+    /// product: every rule of the set in one evaluation, without parsing a query per product.
+    module: String,
     /// One query per (policy index, rule), in the same order as the elements of `all`.
     each: Vec<(usize, &'static str, String)>,
 }
@@ -170,7 +175,10 @@ impl SetQueries {
             })
             .collect();
         SetQueries {
-            all: format!("[{}]{WITH_PRODUCT}", refs.join(", ")),
+            module: format!(
+                "package {EVAL_PACKAGE}\n\nresults := r if {{\n\tr := [{}]{WITH_PRODUCT}\n}}\n",
+                refs.join(", ")
+            ),
             each,
         }
     }
@@ -205,9 +213,7 @@ fn eval_product(
     .collect::<regorus::value::Object>()
     .into();
     engine.set_input(wrapper);
-    let combined = engine
-        .eval_query(queries.all.clone(), false)
-        .map(query_value);
+    let combined = engine.eval_rule(format!("data.{EVAL_PACKAGE}.results"));
     let values: Vec<Result<Value, String>> = match combined {
         Ok(Value::Array(items)) if items.len() == queries.each.len() => {
             items.iter().cloned().map(Ok).collect()
@@ -321,9 +327,14 @@ pub fn evaluate(products: &[Product], lib: &Library) -> Vec<Outcome> {
                 } else {
                     None
                 };
-                let (engine, queries) = workers
-                    .entry(key)
-                    .or_insert_with(|| (set.engine.clone(), SetQueries::new(&set.policies, lib)));
+                let (engine, queries) = workers.entry(key).or_insert_with(|| {
+                    let queries = SetQueries::new(&set.policies, lib);
+                    let mut engine = set.engine.clone();
+                    // On failure the combined rule is undefined and every product takes the
+                    // rule-by-rule path, which is slower but still exact.
+                    let _ = engine.add_policy("<meshgate>".to_string(), queries.module.clone());
+                    (engine, queries)
+                });
                 eval_product(engine, queries, lib, p, input)
             },
         )
