@@ -170,4 +170,18 @@ mod tests {
         let e = Config::parse("\nmax-descriptor-bytes = \"big\"\n", "m.toml").unwrap_err();
         assert_eq!(e.pos.line, 2);
     }
+
+    #[test]
+    fn extra_products_add_to_the_defaults_and_switches_parse() {
+        let c = Config::parse(
+            "extra-products = [\"**/product.yaml\"]\nlenient-keys = true\nresolve-refs = false\n",
+            "m.toml",
+        )
+        .unwrap();
+        assert_eq!(c.products, Config::default().products);
+        assert_eq!(c.extra_products, ["**/product.yaml"]);
+        assert!(c.lenient_keys && !c.resolve_refs);
+        let e = Config::parse("extra-products = [\"a/[b\"]\n", "m.toml").unwrap_err();
+        assert!(e.message.contains("invalid glob"), "{}", e.message);
+    }
 }

@@ -303,7 +303,7 @@ fn templates_are_skipped_with_a_note() {
 }
 
 #[test]
-fn excluded_templates_are_not_reported() {
+fn config_excludes_templates_and_adds_globs() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
     let copy = |rel: &str| {
@@ -313,7 +313,17 @@ fn excluded_templates_are_not_reported() {
     };
     copy("domains/search/products/_template/dataproduct.yaml");
     copy("domains/search/products/search-queries/dataproduct.yaml");
-    std::fs::write(root.join("meshgate.toml"), "exclude = [\"**/_template\"]\n").unwrap();
+    std::fs::create_dir_all(root.join("domains/search/products/extra")).unwrap();
+    std::fs::write(
+        root.join("domains/search/products/extra/product.yaml"),
+        "dataProductSpecification: 0.0.1\nid: extra\ninfo: {title: Extra, owner: search-team}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("meshgate.toml"),
+        "exclude = [\"**/_template\"]\nextra-products = [\"**/product.yaml\"]\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_meshgate"))
         .args(["check", ".", "--list-products", "--format", "json"])
         .current_dir(root)
@@ -328,7 +338,10 @@ fn excluded_templates_are_not_reported() {
         .collect();
     assert_eq!(
         paths,
-        ["domains/search/products/search-queries/dataproduct.yaml"]
+        [
+            "domains/search/products/extra/product.yaml",
+            "domains/search/products/search-queries/dataproduct.yaml"
+        ]
     );
 }
 
