@@ -72,7 +72,8 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, short = 'j', value_name = "N")]
         threads: Option<usize>,
-        /// Global policy folder (repeatable); replaces `policies` of meshgate.toml.
+        /// Global policy folder, relative to the working directory (repeatable); replaces
+        /// `policies` of meshgate.toml.
         #[arg(long = "policy", short = 'p', value_name = "DIR")]
         policy: Vec<String>,
         /// Print findings only, no summary.
@@ -152,6 +153,42 @@ fn path_prefix(path: &std::path::Path) -> String {
     }
 }
 
+/// `--policy` folders are given relative to the working directory (like every other path on the
+/// command line); meshgate wants them relative to the mesh root when they are inside it.
+fn policy_dirs(root: &std::path::Path, dirs: &[String]) -> Vec<String> {
+    let abs_root = std::path::absolute(root).ok().map(|r| lexical_clean(&r));
+    dirs.iter()
+        .map(|d| {
+            let Ok(abs) = std::path::absolute(d).map(|a| lexical_clean(&a)) else {
+                return d.clone();
+            };
+            match abs_root.as_ref().and_then(|r| abs.strip_prefix(r).ok()) {
+                Some(rel) if !rel.as_os_str().is_empty() => {
+                    rel.to_string_lossy().replace('\\', "/")
+                }
+                Some(_) => ".".to_string(),
+                None => abs.to_string_lossy().into_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Removes `.` and resolves `..` without touching the file system.
+fn lexical_clean(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
@@ -170,7 +207,7 @@ pub fn run(cli: Cli) -> u8 {
         } => {
             let opts = CheckOptions {
                 root: path.clone(),
-                policy_dirs: policy,
+                policy_dirs: policy_dirs(&path, &policy),
                 threads,
                 fail_on: fail_on.threshold(),
                 parse_only,
@@ -234,7 +271,7 @@ pub fn run(cli: Cli) -> u8 {
         } => {
             let opts = CheckOptions {
                 root: path.clone(),
-                policy_dirs: policy,
+                policy_dirs: policy_dirs(&path, &policy),
                 threads: None,
                 fail_on: None,
                 parse_only: false,

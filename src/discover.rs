@@ -68,12 +68,20 @@ fn build_set(globs: &[String]) -> Result<GlobSet, DiscoverError> {
 }
 
 /// Repo-relative path with `/` separators.
+/// A path outside the repository keeps its absolute form.
 pub fn rel_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
+    let joined = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::RootDir))
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    if rel.has_root() {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 fn is_policy_file(name: &str) -> bool {
