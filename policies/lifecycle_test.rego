@@ -1,54 +1,144 @@
 package governance.lifecycle_test
 
-odps := {"path": "domains/inventory/products/warehouse-snapshots/dataproduct.yaml", "domain": "inventory", "standard": "bitol-odps", "format": "yaml"}
-
-dpds := {"path": "domains/inventory/products/replenishment-forecast/replenishment-forecast.dpds.yaml", "domain": "inventory", "standard": "dpds", "format": "yaml"}
+# data.meshgate.product for a descriptor of `standard` whose normalized view is
+# `view` (as meshgate builds it, see src/view.rs).
+product(standard, view) := {
+	"path": "domains/inventory/products/p/dataproduct.yaml",
+	"domain": "inventory",
+	"standard": standard,
+	"format": "yaml",
+	"view": object.union({"standard": standard}, view),
+}
 
 ids(findings) := {f.id | some f in findings; is_object(f)}
 
+denies(raw, facts) := found if {
+	found := data.governance.lifecycle.deny with input as raw with data.meshgate.product as facts
+}
+
+warns(raw, facts) := found if {
+	found := data.governance.lifecycle.warn with input as raw with data.meshgate.product as facts
+}
+
+# A Bitol ODPS product with status `s` (input and view agree).
+odps(s) := product("bitol-odps", {"id": "a", "status": s})
+
+# ---------------------------------------------------------------------------
+# Bitol ODPS
+# ---------------------------------------------------------------------------
+
 test_allowed_statuses_pass if {
 	every s in ["proposed", "draft", "active", "deprecated", "retired"] {
-		count(data.governance.lifecycle.deny) == 0 with input as {"id": "a", "status": s} with data.meshgate.product as odps
+		count(denies({"id": "a", "status": s}, odps(s))) == 0
 	}
 }
 
 test_unknown_status_fails if {
-	denies := data.governance.lifecycle.deny with input as {"id": "a", "status": "Active"} with data.meshgate.product as odps
-	denies == {{"msg": "status \"Active\" is not one of proposed, draft, active, deprecated, retired", "path": "status", "id": "lifecycle-invalid-status"}}
+	denies({"id": "a", "status": "Active"}, odps("Active")) == {{
+		"msg": "status \"Active\" is not one of proposed, draft, active, deprecated, retired",
+		"path": "view.status",
+		"id": "lifecycle-invalid-status",
+	}}
 }
 
 test_missing_status_fails if {
-	denies := data.governance.lifecycle.deny with input as {"id": "a"} with data.meshgate.product as odps
-	ids(denies) == {"lifecycle-missing-status"}
+	denies({"id": "a"}, product("bitol-odps", {"id": "a"})) == {{
+		"msg": "status is missing; it must be one of proposed, draft, active, deprecated, retired",
+		"path": "view.status",
+		"id": "lifecycle-missing-status",
+	}}
 }
 
 test_yaml_boolean_status_fails if {
-	denies := data.governance.lifecycle.deny with input as {"id": "a", "status": true} with data.meshgate.product as odps
-	ids(denies) == {"lifecycle-invalid-status"}
+	ids(denies({"id": "a", "status": true}, odps(true))) == {"lifecycle-invalid-status"}
 }
 
-test_deprecated_without_sunset_warns if {
-	warns := data.governance.lifecycle.warn with input as {"id": "a", "status": "deprecated"} with data.meshgate.product as odps
-	ids(warns) == {"lifecycle-deprecated-without-sunset"}
+test_deprecated_without_sunset_warns_at_the_status if {
+	warns({"id": "a", "status": "deprecated"}, odps("deprecated")) == {{
+		"msg": "the product is deprecated but names no sunset date or successor",
+		"path": "view.status",
+		"id": "lifecycle-deprecated-without-sunset",
+	}}
 }
 
 test_deprecated_with_sunset_date_is_quiet if {
-	product := {"id": "a", "status": "deprecated", "customProperties": [{"property": "sunsetDate", "value": "2026-06-30"}]}
-	count(data.governance.lifecycle.warn) == 0 with input as product with data.meshgate.product as odps
+	raw := {"id": "a", "status": "deprecated", "customProperties": [{"property": "sunsetDate", "value": "2026-06-30"}]}
+	count(warns(raw, odps("deprecated"))) == 0
 }
+
+test_sunset_in_limitations_is_a_hint if {
+	facts := product("bitol-odps", {"id": "a", "status": "deprecated", "description": {"limitations": "Sunset on 2026-06-30; use stock-levels."}})
+	count(warns({"id": "a", "status": "deprecated"}, facts)) == 0
+}
+
+test_retired_with_ports_is_noted if {
+	facts := product("bitol-odps", {"id": "a", "status": "retired", "output_ports": [{"name": "p"}]})
+	warns({"id": "a", "status": "retired"}, facts) == {{
+		"msg": "the product is retired but still exposes 1 output port(s)",
+		"path": "view.output_ports",
+		"id": "lifecycle-retired-with-ports",
+		"severity": "info",
+	}}
+}
+
+# ---------------------------------------------------------------------------
+# DPDS: the extension info.x-status
+# ---------------------------------------------------------------------------
 
 test_dpds_status_extension if {
 	bad := {"info": {"name": "x", "x-status": "live"}}
-	denies := data.governance.lifecycle.deny with input as bad with data.meshgate.product as dpds
-	some f in denies
-	f.path == ["info", "x-status"]
+	some f in denies(bad, product("dpds", {"name": "x", "status": "live"}))
+	f.path == "view.status"
+	f.id == "lifecycle-invalid-status"
 
-	warns := data.governance.lifecycle.warn with input as {"info": {"name": "x"}} with data.meshgate.product as dpds
-	some w in warns
-	w.severity == "info"
+	# no status: only a note, the product is taken as active
+	unset := {"info": {"name": "x"}}
+	count(denies(unset, product("dpds", {"name": "x"}))) == 0
+	warns(unset, product("dpds", {"name": "x"})) == {{
+		"msg": "the product declares no lifecycle status (info.x-status); it is assumed active",
+		"path": "view.status",
+		"id": "lifecycle-missing-status",
+		"severity": "info",
+	}}
 }
 
 test_dpds_deprecation_policy_is_a_sunset_hint if {
-	product := {"info": {"name": "x", "x-status": "deprecated"}, "interfaceComponents": {"outputPorts": [{"name": "p", "promises": {"deprecationPolicy": {"specification": "text", "definition": "Removed on 2026-01-31; use forecast-v2."}}}]}}
-	count(data.governance.lifecycle.warn) == 0 with input as product with data.meshgate.product as dpds
+	raw := {"info": {"name": "x", "x-status": "deprecated"}, "interfaceComponents": {"outputPorts": [{"name": "p", "promises": {"deprecationPolicy": {"specification": "text", "definition": "Removed on 2026-01-31; use forecast-v2."}}}]}}
+	count(warns(raw, product("dpds", {"name": "x", "status": "deprecated", "output_ports": [{"name": "p"}]}))) == 0
+}
+
+# ---------------------------------------------------------------------------
+# ODPI ODPS, DPS, Witboost: their own statuses
+# ---------------------------------------------------------------------------
+
+test_odpi_statuses if {
+	count(denies({}, product("odpi-odps", {"status": "production"}))) == 0
+	count(denies({}, product("odpi-odps", {"status": "sunset"}))) == 0
+	ids(denies({}, product("odpi-odps", {"status": "active"}))) == {"lifecycle-invalid-status"}
+
+	# the status is required
+	ids(denies({}, product("odpi-odps", {"name": "x"}))) == {"lifecycle-missing-status"}
+}
+
+test_dps_statuses if {
+	count(denies({}, product("dps", {"status": "in development"}))) == 0
+	ids(denies({}, product("dps", {"status": "live"}))) == {"lifecycle-invalid-status"}
+}
+
+test_dps_deprecated_needs_a_custom_sunset_hint if {
+	facts := product("dps", {"status": "deprecated"})
+	ids(warns({"info": {"status": "deprecated"}}, facts)) == {"lifecycle-deprecated-without-sunset"}
+	count(warns({"info": {"status": "deprecated"}, "custom": {"sunsetDate": "2026-06-30"}}, facts)) == 0
+}
+
+test_witboost_statuses_ignore_case if {
+	count(denies({}, product("witboost", {"status": "Published"}))) == 0
+	ids(denies({}, product("witboost", {"status": "active"}))) == {"lifecycle-invalid-status"}
+	ids(warns({}, product("witboost", {"status": "Retired", "output_ports": [{"name": "p"}]}))) == {"lifecycle-retired-with-ports"}
+}
+
+test_custom_standard_is_skipped if {
+	facts := {"path": "domains/x/products/p/p.yaml", "domain": "x", "standard": "custom", "format": "yaml"}
+	count(denies({"status": "whatever"}, facts)) == 0
+	count(warns({}, facts)) == 0
 }

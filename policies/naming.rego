@@ -1,67 +1,103 @@
 # METADATA
 # title: Data products follow the naming conventions
 # description: >-
-#   Product names are lowercase kebab-case (e.g. "order-events") so that they can
-#   be used in URLs, topic names and catalog paths. Bitol ODPS ids carry no
-#   whitespace or upper case. DPDS fully qualified names have the form
-#   urn:dpds:<org>:dataproducts:<name>:<major version>, agree with info.name and
-#   info.version, and prefix the fully qualified names of the product's ports.
+#   Every product has a name. Where the name is the product's technical name
+#   (Bitol ODPS name, DPDS info.name) it is lowercase kebab-case (e.g.
+#   "order-events") so that it can be used in URLs, topic names and catalog
+#   paths; DPS info.title, ODPI ODPS name and Witboost name are display names
+#   and may be written freely. Product ids carry no whitespace or upper case.
+#   DPDS fully qualified names have the form
+#   urn:dpds:<org>:dataproducts:<name>:<major version>, agree with info.name
+#   and info.version, and prefix the fully qualified names of the product's
+#   ports; Witboost ids have the form urn:dmb:dp:<domain>:<name>:<major
+#   version> and agree with version.
 # custom:
 #   severity: error
 #   category: naming
 #   remediation: >-
-#     Rename the product in lowercase kebab-case and make the DPDS
-#     fullyQualifiedName read urn:dpds:<org>:dataproducts:<info.name>:<major of info.version>.
+#     Bitol ODPS: write name in lowercase kebab-case and use a lowercase id (e.g.
+#     a UUID); DPDS: write info.name in lowercase kebab-case and make
+#     info.fullyQualifiedName read urn:dpds:<org>:dataproducts:<info.name>:<major
+#     of info.version>; ODPI ODPS: set product.details.<lang>.name and a
+#     lowercase productID; DPS: set info.title and a lowercase id; Witboost: set
+#     name and make id read urn:dmb:dp:<domain>:<name>:<major of version>.
 package governance.naming
 
 standard := data.meshgate.product.standard
+
+# The normalized view; absent for custom descriptors, so every rule on it is
+# silent for them.
+view := data.meshgate.product.view
 
 nonempty(s) if {
 	is_string(s)
 	trim_space(s) != ""
 }
 
-# The one regular expression of this policy: lowercase kebab-case.
+# True when obj[key] is a non-blank string. Negate it as `not text(obj, "key")`
+# with obj always defined, never as `not nonempty(obj.key)`: OPA hoists a
+# reference out of a negated call, so the negation of a call on an undefined
+# reference is undefined, not true.
+text(obj, key) if nonempty(obj[key])
+
+# Lowercase kebab-case ("order-events"), without a regular expression (slow in
+# regorus): only a-z, 0-9 and single dashes between words.
 kebab(s) if {
 	is_string(s)
-	regex.match("^[a-z0-9]+(-[a-z0-9]+)*$", s)
+	s != ""
+	trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+	not startswith(s, "-")
+	not endswith(s, "-")
+	not contains(s, "--")
 }
 
+# The major version of "2.1.0", "v2.1.0" or "2".
 major(v) := split(trim_prefix(v, "v"), ".")[0] if is_string(v)
 
+# Where each standard writes the product's name.
+name_field := {
+	"bitol-odps": "name",
+	"dpds": "info.name",
+	"odpi-odps": "product.details.<lang>.name",
+	"dps": "info.title",
+	"witboost": "name",
+}
+
 # ---------------------------------------------------------------------------
-# Bitol ODPS
+# Every standard: a name, and an id without whitespace or upper case
 # ---------------------------------------------------------------------------
 
 deny contains {
-	"msg": "the product has no name",
-	"path": "name",
+	"msg": sprintf("the product has no name (%s)", [name_field[standard]]),
+	"path": "view.name",
 	"id": "naming-missing-name",
 } if {
-	standard == "bitol-odps"
-	not has_name
+	is_object(view)
+	not text(view, "name")
 }
 
-has_name if nonempty(input.name)
+# Standards whose name is the technical name; the others' is a display title.
+technical_name := {"bitol-odps", "dpds"}
 
 deny contains {
-	"msg": sprintf("product name \"%s\" is not lowercase kebab-case (e.g. \"order-events\")", [input.name]),
-	"path": "name",
+	"msg": sprintf("%s \"%s\" is not lowercase kebab-case (e.g. \"order-events\")", [name_field[standard], view.name]),
+	"path": "view.name",
 	"id": "naming-name-not-kebab-case",
 } if {
-	standard == "bitol-odps"
-	nonempty(input.name)
-	not kebab(input.name)
+	standard in technical_name
+	nonempty(view.name)
+	not kebab(view.name)
 }
 
+# The DPDS id is the fully qualified name, checked by the rules below instead.
 deny contains {
-	"msg": sprintf("product id \"%s\" must not contain whitespace or upper-case letters", [input.id]),
-	"path": "id",
+	"msg": sprintf("product id \"%s\" must not contain whitespace or upper-case letters", [view.id]),
+	"path": "view.id",
 	"id": "naming-id-format",
 } if {
-	standard == "bitol-odps"
-	nonempty(input.id)
-	bad_id(input.id)
+	standard != "dpds"
+	nonempty(view.id)
+	bad_id(view.id)
 }
 
 bad_id(s) if s != lower(s)
@@ -71,18 +107,8 @@ bad_id(s) if contains(s, " ")
 bad_id(s) if contains(s, "\t")
 
 # ---------------------------------------------------------------------------
-# Open Data Mesh DPDS
+# Open Data Mesh DPDS: info.fullyQualifiedName (the view's id)
 # ---------------------------------------------------------------------------
-
-deny contains {
-	"msg": sprintf("info.name \"%s\" is not lowercase kebab-case (e.g. \"order-events\")", [input.info.name]),
-	"path": "info.name",
-	"id": "naming-name-not-kebab-case",
-} if {
-	standard == "dpds"
-	nonempty(input.info.name)
-	not kebab(input.info.name)
-}
 
 deny contains {
 	"msg": "info.fullyQualifiedName is missing",
@@ -128,14 +154,15 @@ deny contains {
 	fqn_parts[4] != input.info.name
 }
 
+# view.version is info.version as written, so `version: 2.0` reads "2.0".
 deny contains {
-	"msg": sprintf("fullyQualifiedName ends in major version \"%s\" but info.version is \"%s\"", [fqn_parts[5], input.info.version]),
+	"msg": sprintf("fullyQualifiedName ends in major version \"%s\" but info.version is \"%s\"", [fqn_parts[5], view.version]),
 	"path": "info.fullyQualifiedName",
 	"id": "naming-fqn-major-mismatch",
 } if {
 	standard == "dpds"
 	fqn_well_formed
-	fqn_parts[5] != major(input.info.version)
+	fqn_parts[5] != major(view.version)
 }
 
 warn contains {
@@ -149,4 +176,41 @@ warn contains {
 	some i, port in input.interfaceComponents[kind]
 	nonempty(port.fullyQualifiedName)
 	not startswith(port.fullyQualifiedName, concat("", [fqn, ":"]))
+}
+
+# ---------------------------------------------------------------------------
+# Witboost: id urn:dmb:dp:<domain>:<name>:<major version>
+# ---------------------------------------------------------------------------
+
+urn_parts := split(view.id, ":") if {
+	standard == "witboost"
+	nonempty(view.id)
+}
+
+urn_well_formed if {
+	count(urn_parts) == 6
+	urn_parts[0] == "urn"
+	urn_parts[1] == "dmb"
+	urn_parts[2] == "dp"
+	urn_parts[3] != ""
+	urn_parts[4] != ""
+	urn_parts[5] != ""
+}
+
+deny contains {
+	"msg": sprintf("id \"%s\" does not have the form urn:dmb:dp:<domain>:<name>:<major>", [view.id]),
+	"path": "view.id",
+	"id": "naming-urn-format",
+} if {
+	urn_parts
+	not urn_well_formed
+}
+
+deny contains {
+	"msg": sprintf("id ends in major version \"%s\" but version is \"%s\"", [urn_parts[5], view.version]),
+	"path": "view.id",
+	"id": "naming-urn-major-mismatch",
+} if {
+	urn_well_formed
+	urn_parts[5] != major(view.version)
 }

@@ -1,77 +1,99 @@
 # METADATA
 # title: Every data product has an accountable owner
 # description: >-
-#   A data product without an accountable owner cannot be governed. Bitol ODPS
-#   products need a current team member whose role is "owner" (team.members in
-#   ODPS v1.0, the team list in ODPS v0.9); Open Data Mesh DPDS products need
-#   info.owner.id. Products should also publish a support channel.
+#   A data product without an accountable owner cannot be governed. Every
+#   product must name an owner (the normalized view's `owners`): Bitol ODPS a
+#   current team member (no dateOut) whose role is owner / product owner / data
+#   product owner, DPDS info.owner, ODPI ODPS product.dataHolder, DPS
+#   info.owner, Witboost dataProductOwner. Where the standard has a team (Bitol
+#   ODPS team, Witboost ownerGroup) it must be present; a DPDS owner must be
+#   identified by info.owner.id. Products should publish a support channel
+#   (Bitol ODPS support, DPDS info.contactPoints).
 # custom:
 #   severity: error
 #   category: ownership
 #   remediation: >-
-#     Add a team member with role "owner" (ODPS) or set info.owner.id (DPDS),
-#     and list at least one support channel (ODPS support, DPDS info.contactPoints).
+#     Bitol ODPS: add a team member with role "owner" (team.members in v1.0, the
+#     team list in v0.9) and no dateOut; DPDS: set info.owner.id (and
+#     info.owner.name); ODPI ODPS: add product.dataHolder with an email or name;
+#     DPS: set info.owner to the id of the owning team; Witboost: set
+#     dataProductOwner (ownerGroup is a group, not an owner) and ownerGroup.
+#     List at least one support channel (Bitol ODPS support, DPDS
+#     info.contactPoints).
 package governance.ownership
 
 standard := data.meshgate.product.standard
 
-owner_roles := {"owner", "product owner", "data product owner", "product-owner", "data-product-owner"}
+# The normalized view; absent for custom descriptors, so every rule on it is
+# silent for them.
+view := data.meshgate.product.view
+
+# Roles that make a team member an owner (compared lower-cased and trimmed),
+# as meshgate uses them to build view.owners.
+owner_roles := {"owner", "product owner", "data product owner", "product-owner", "data-product-owner", "dataproductowner"}
 
 nonempty(s) if {
 	is_string(s)
 	trim_space(s) != ""
 }
 
-# ---------------------------------------------------------------------------
-# Bitol ODPS: v1.0 `team: {name, members: [...]}`, v0.9 `team: [...]`
-# ---------------------------------------------------------------------------
-
-members_prefix := ["team", "members"] if is_object(input.team)
-
-members_prefix := ["team"] if is_array(input.team)
-
-members := input.team.members if {
-	is_object(input.team)
-	is_array(input.team.members)
-}
-
-members := input.team if is_array(input.team)
-
-is_owner(m) if {
-	is_string(m.role)
-	lower(trim_space(m.role)) in owner_roles
-}
-
-# A member who has a dateOut has left the team.
 # True when obj[key] is a non-blank string. Negate it as `not text(obj, "key")`
 # with obj always defined, never as `not nonempty(obj.key)`: OPA hoists a
 # reference out of a negated call, so the negation of a call on an undefined
 # reference is undefined, not true.
 text(obj, key) if nonempty(obj[key])
 
-current(m) if not text(m, "dateOut")
+# ---------------------------------------------------------------------------
+# Every standard: the product names an owner
+# ---------------------------------------------------------------------------
 
-member_label(m) := m.username if {
-	nonempty(m.username)
-} else := m.name if {
-	nonempty(m.name)
-} else := "(unnamed member)"
+# The owners the view names, blank entries left out.
+owners := [o | some o in view.owners; nonempty(o)] if is_array(view.owners)
 
-active_owners contains i if {
-	some i, m in members
-	is_owner(m)
-	current(m)
+# What is missing, in the words of each standard.
+missing_owner_msg := {
+	"bitol-odps": "no current team member has the role \"owner\"",
+	"dpds": "info.owner is missing; a DPDS product must name its owner",
+	"odpi-odps": "product.dataHolder names nobody; an ODPI ODPS product must name its data holder",
+	"dps": "info.owner is missing; a DPS product must name the team that owns it",
+	"witboost": "dataProductOwner is missing; a Witboost product must name its owner (ownerGroup is a group, not an owner)",
 }
 
 deny contains {
-	"msg": "the product has no team, so nobody is accountable for it",
-	"path": "team",
-	"id": "ownership-missing-team",
+	"msg": missing_owner_msg[standard],
+	"path": "view.owners",
+	"id": "ownership-missing-owner",
 } if {
-	standard == "bitol-odps"
-	not input.team
+	count(owners) == 0
+	not bitol_without_team
 }
 
+# A Bitol ODPS product without a team has no owner either; that is reported
+# once, as ownership-missing-team.
+bitol_without_team if {
+	standard == "bitol-odps"
+	not view.team
+}
+
+# ---------------------------------------------------------------------------
+# Standards with a team: Bitol ODPS `team`, Witboost `ownerGroup`
+# ---------------------------------------------------------------------------
+
+missing_team_msg := {
+	"bitol-odps": "the product has no team, so nobody is accountable for it",
+	"witboost": "ownerGroup is missing: name the group that owns the product",
+}
+
+deny contains {
+	"msg": missing_team_msg[standard],
+	"path": "view.team",
+	"id": "ownership-missing-team",
+} if {
+	is_object(view)
+	not view.team
+}
+
+# Bitol ODPS only: the view cannot tell a malformed team from an empty one.
 deny contains {
 	"msg": "team must be an object with members (ODPS v1.0) or a list of members (ODPS v0.9)",
 	"path": "team",
@@ -83,73 +105,74 @@ deny contains {
 	not is_array(input.team)
 }
 
-deny contains {
-	"msg": "no current team member has the role \"owner\"",
-	"path": members_prefix,
-	"id": "ownership-missing-owner",
-} if {
-	standard == "bitol-odps"
-	count(active_owners) == 0
+is_owner(m) if {
+	is_string(m.role)
+	lower(trim_space(m.role)) in owner_roles
 }
 
+member_label(m) := m.id if {
+	nonempty(m.id)
+} else := m.name if {
+	nonempty(m.name)
+} else := "(unnamed member)"
+
+# An owner who has left (Bitol ODPS dateOut) no longer counts as an owner.
 warn contains {
-	"msg": sprintf("team member %s is listed as owner but left the team on %s", [member_label(m), m.dateOut]),
-	"path": array.concat(members_prefix, [i, "dateOut"]),
+	"msg": sprintf("team member %s is listed as owner but left the team on %s", [member_label(m), m.date_out]),
+	"path": ["view", "team", "members", i, "date_out"],
 	"id": "ownership-owner-left",
 } if {
-	standard == "bitol-odps"
-	some i, m in members
+	some i, m in view.team.members
 	is_owner(m)
-	nonempty(m.dateOut)
+	nonempty(m.date_out)
+}
+
+# ---------------------------------------------------------------------------
+# DPDS: the owner is identified by info.owner.id
+# ---------------------------------------------------------------------------
+
+# The view falls back to info.owner.name when there is no id; DPDS requires
+# the id. (No owner at all is ownership-missing-owner.)
+deny contains {
+	"msg": sprintf("info.owner.id is missing; a DPDS owner is identified by id, not only by its name \"%s\"", [owners[0]]),
+	"path": "info.owner.id",
+	"id": "ownership-owner-without-id",
+} if {
+	standard == "dpds"
+	count(owners) > 0
+	is_object(input.info.owner)
+	not text(input.info.owner, "id")
 }
 
 warn contains {
-	"msg": "no support channel is listed; consumers cannot reach the owning team",
-	"path": "support",
+	"msg": "info.owner.name is not set; the owner is only known by its id",
+	"path": "info.owner.name",
+	"id": "ownership-owner-without-name",
+} if {
+	standard == "dpds"
+	is_object(input.info.owner)
+	text(input.info.owner, "id")
+	not text(input.info.owner, "name")
+}
+
+# ---------------------------------------------------------------------------
+# Standards with a support channel: Bitol ODPS `support`, DPDS
+# `info.contactPoints` (the others have no such field)
+# ---------------------------------------------------------------------------
+
+support_field := {"bitol-odps": "support", "dpds": "info.contactPoints"}
+
+warn contains {
+	"msg": sprintf("no support channel is listed (%s); consumers cannot reach the owning team", [support_field[standard]]),
+	"path": "view.support",
 	"id": "ownership-no-support-channel",
 } if {
-	standard == "bitol-odps"
+	is_object(view)
+	support_field[standard]
 	not has_support
 }
 
 has_support if {
-	is_array(input.support)
-	count(input.support) > 0
-}
-
-# ---------------------------------------------------------------------------
-# Open Data Mesh DPDS: info.owner {id, name}, info.contactPoints
-# ---------------------------------------------------------------------------
-
-deny contains {
-	"msg": "info.owner.id is missing; a DPDS product must name its owner",
-	"path": "info.owner.id",
-	"id": "ownership-missing-owner",
-} if {
-	standard == "dpds"
-	not has_owner_id
-}
-
-has_owner_id if nonempty(input.info.owner.id)
-
-warn contains "info.owner.name is not set; the owner is only known by its id" if {
-	standard == "dpds"
-	has_owner_id
-	not has_owner_name
-}
-
-has_owner_name if nonempty(input.info.owner.name)
-
-warn contains {
-	"msg": "no contact point is listed; consumers cannot reach the owning team",
-	"path": "info.contactPoints",
-	"id": "ownership-no-support-channel",
-} if {
-	standard == "dpds"
-	not has_contact_points
-}
-
-has_contact_points if {
-	is_array(input.info.contactPoints)
-	count(input.info.contactPoints) > 0
+	is_array(view.support)
+	count(view.support) > 0
 }

@@ -2,61 +2,82 @@
 # title: Output ports declare a service level
 # description: >-
 #   Every output port of a product that is not retired promises a service level
-#   to its consumers. Bitol ODPS ports declare it as a port field `sla` or as a
-#   custom property named "sla"; DPDS ports declare `promises.slo`. An SLA should
-#   state an availability and a freshness (or latency).
+#   to its consumers (the view's output_ports[].sla): Bitol ODPS a custom
+#   property named "sla" (or the port field `sla`), DPDS promises.slo (or
+#   obligations.sla), ODPI ODPS product.SLA.<access method> or SLA.default,
+#   Witboost dataContract.SLA. DPS ports are not checked: DPS keeps the service
+#   level in the data contract (dataContractId), not in the descriptor. An SLA
+#   should state an availability and a freshness (or latency): Bitol ODPS
+#   availability / freshness, DPDS promises.slo.definition, ODPI ODPS
+#   dimensions uptime / updateFrequency, Witboost upTime / timeliness or
+#   intervalOfChange.
 # custom:
 #   severity: error
 #   category: reliability
 #   remediation: >-
-#     Add `customProperties: [{property: sla, value: {availability: "99.9%",
-#     freshness: PT1H}}]` to the ODPS output port, or `promises.slo` with a
-#     specification and definition to the DPDS output port.
+#     Bitol ODPS: add `customProperties: [{property: sla, value: {availability:
+#     "99.9%", freshness: PT1H}}]` to the output port; DPDS: add promises.slo
+#     with a specification and a definition {availability, freshness}; ODPI
+#     ODPS: add product.SLA.default (or one per dataAccess entry) with uptime
+#     and updateFrequency dimensions; Witboost: add dataContract.SLA {upTime,
+#     timeliness} to the outputport component.
 package governance.sla
 
 standard := data.meshgate.product.standard
 
-freshness_keys := {"freshness", "latency", "updateFrequency", "frequency"}
+# The normalized view; absent for custom descriptors, so every rule on it is
+# silent for them.
+view := data.meshgate.product.view
 
 nonempty(s) if {
 	is_string(s)
 	trim_space(s) != ""
 }
 
-is_custom(cp, name) if {
-	is_string(cp.property)
-	lower(cp.property) == lower(name)
-}
-
-status := input.status if standard == "bitol-odps"
-
-status := input.info["x-status"] if standard == "dpds"
+port_label(port, i) := port.name if {
+	nonempty(port.name)
+} else := sprintf("#%d", [i])
 
 retired if {
-	is_string(status)
-	lower(status) == "retired"
+	is_string(view.status)
+	lower(view.status) == "retired"
 }
 
-# ---------------------------------------------------------------------------
-# Where a port's SLA lives: {"value": ..., "path": [...]}
-# ---------------------------------------------------------------------------
-
-odps_sla(port, i) := {"value": port.sla, "path": ["outputPorts", i, "sla"]} if {
-	port.sla != null
-} else := {"value": port.customProperties[j].value, "path": ["outputPorts", i, "customProperties", j, "value"]} if {
-	idx := {k | some k, cp in port.customProperties; is_custom(cp, "sla")}
-	count(idx) > 0
-	j := min(idx)
+# Where each standard declares a port's SLA; DPS has none in the descriptor.
+sla_field := {
+	"bitol-odps": "a custom property named \"sla\"",
+	"dpds": "promises.slo",
+	"odpi-odps": "product.SLA.<access method> or product.SLA.default",
+	"witboost": "dataContract.SLA",
 }
 
-dpds_slo(port, i) := {"value": port.promises.slo, "path": ["interfaceComponents", "outputPorts", i, "promises", "slo"]} if {
-	port.promises.slo != null
+# The descriptor's own list of output ports, for the standards whose view
+# lists them one for one and in order (view.output_ports[i] is element i).
+source_output_ports := input.outputPorts if standard in {"bitol-odps", "dps"}
+
+source_output_ports := input.interfaceComponents.outputPorts if standard == "dpds"
+
+# An output port that is still a bare `{"$ref": ...}` (meshgate could not
+# resolve it and reports it as meshgate.ref): it is checked where it points to.
+unresolved(i) if source_output_ports[i]["$ref"]
+
+# ---------------------------------------------------------------------------
+# Where a port's SLA is: {"value": ..., "path": [...]}
+# ---------------------------------------------------------------------------
+
+# The view's sla, else (Bitol ODPS) the port field `sla`: many Bitol files
+# write the SLA there, and the view only maps the custom property.
+port_sla(i) := {"value": view.output_ports[i].sla, "path": ["view", "output_ports", i, "sla"]} if {
+	view.output_ports[i].sla != null
+} else := {"value": input.outputPorts[i].sla, "path": ["outputPorts", i, "sla"]} if {
+	standard == "bitol-odps"
+	input.outputPorts[i].sla != null
 }
 
 slas[i] := s if {
-	standard == "bitol-odps"
-	some i, port in input.outputPorts
-	s := odps_sla(port, i)
+	sla_field[standard]
+	some i, _ in view.output_ports
+	s := port_sla(i)
 }
 
 # ---------------------------------------------------------------------------
@@ -64,50 +85,86 @@ slas[i] := s if {
 # ---------------------------------------------------------------------------
 
 deny contains {
-	"msg": sprintf("output port \"%s\" declares no SLA", [port_label(port, i)]),
-	"path": sprintf("outputPorts[%d].sla", [i]),
+	"msg": sprintf("output port \"%s\" declares no SLA (%s)", [port_label(port, i), sla_field[standard]]),
+	"path": missing_sla_path(i),
 	"id": "sla-missing",
 } if {
-	standard == "bitol-odps"
+	sla_field[standard]
 	not retired
-	some i, port in input.outputPorts
-	not odps_sla(port, i)
-}
-
-deny contains {
-	"msg": sprintf("output port \"%s\" declares no promises.slo", [port_label(port, i)]),
-	"path": ["interfaceComponents", "outputPorts", i, "promises", "slo"],
-	"id": "sla-missing",
-} if {
-	standard == "dpds"
-	not retired
-	some i, port in input.interfaceComponents.outputPorts
+	some i, port in view.output_ports
 	is_object(port)
-	not port["$ref"]
-	not dpds_slo(port, i)
+	not unresolved(i)
+	not port_sla(i)
 }
 
-warn contains "the product declares no output ports, so it offers no service level" if {
-	standard == "bitol-odps"
+# Where a missing SLA is reported. A missing view field is located at its
+# nearest parent in the view, the port; a DPDS SLO belongs in the port's
+# `promises`, so the DPDS path points there (at the port when it has none).
+missing_sla_path(i) := ["interfaceComponents", "outputPorts", i, "promises", "slo"] if {
+	standard == "dpds"
+} else := ["view", "output_ports", i, "sla"]
+
+warn contains {
+	"msg": "the product declares no output ports, so it offers no service level",
+	"path": "view.output_ports",
+	"id": "sla-no-output-ports",
+} if {
+	is_object(view)
 	not retired
 	not has_output_ports
 }
 
 has_output_ports if {
-	is_array(input.outputPorts)
-	count(input.outputPorts) > 0
+	is_array(view.output_ports)
+	count(view.output_ports) > 0
 }
 
-port_label(port, i) := port.name if {
-	nonempty(port.name)
-} else := sprintf("#%d", [i])
+# ---------------------------------------------------------------------------
+# What an SLA states, whatever its standard
+# ---------------------------------------------------------------------------
 
-# ---------------------------------------------------------------------------
-# Softer checks on the SLA's content (ODPS)
-# ---------------------------------------------------------------------------
+# The object that holds an SLA's terms, with its path: DPDS promises.slo keeps
+# them in `definition` (next to `specification`); the others in the SLA itself.
+terms(s) := {"value": s.value.definition, "path": array.concat(s.path, ["definition"])} if {
+	standard == "dpds"
+	is_object(s.value.definition)
+}
+
+terms(s) := s if {
+	standard != "dpds"
+	is_object(s.value)
+}
+
+availability_keys := {"availability", "uptime", "upTime"}
+
+freshness_keys := {"freshness", "latency", "updateFrequency", "frequency", "timeliness", "intervalOfChange"}
+
+# ODPI ODPS states its terms as `dimensions: [{dimension, objective, unit}]`.
+availability_dimensions := {"uptime", "availability"}
+
+freshness_dimensions := {"updatefrequency", "frequency", "freshness", "latency", "timeliness"}
+
+# Every availability the terms state, as [value, path].
+availabilities(t) := {[t.value[k], array.concat(t.path, [k])] | some k in availability_keys; t.value[k] != null} | {[d.objective, array.concat(t.path, ["dimensions", j, "objective"])] |
+	some j, d in t.value.dimensions
+	is_string(d.dimension)
+	lower(d.dimension) in availability_dimensions
+	d.objective != null
+}
+
+has_freshness(t) if {
+	some k in freshness_keys
+	t.value[k]
+}
+
+has_freshness(t) if {
+	some d in t.value.dimensions
+	is_string(d.dimension)
+	lower(d.dimension) in freshness_dimensions
+}
 
 warn contains {
-	"msg": sprintf("the SLA of output port #%d is free text; use an object with availability and freshness", [i]),
+	"msg": sprintf("the SLA of output port \"%s\" is free text; use an object with availability and freshness", [port_label(view.output_ports[i], i)]),
 	"path": s.path,
 	"id": "sla-unstructured",
 } if {
@@ -116,38 +173,35 @@ warn contains {
 }
 
 warn contains {
-	"msg": sprintf("the SLA of output port #%d states no availability", [i]),
-	"path": array.concat(s.path, ["availability"]),
+	"msg": sprintf("the SLA of output port \"%s\" states no availability", [port_label(view.output_ports[i], i)]),
+	"path": array.concat(t.path, ["availability"]),
 	"id": "sla-missing-availability",
 } if {
 	some i, s in slas
-	is_object(s.value)
-	not s.value.availability
+	t := terms(s)
+	count(availabilities(t)) == 0
 }
 
 warn contains {
-	"msg": sprintf("the SLA of output port #%d states no freshness or latency", [i]),
-	"path": array.concat(s.path, ["freshness"]),
+	"msg": sprintf("the SLA of output port \"%s\" states no freshness or latency", [port_label(view.output_ports[i], i)]),
+	"path": array.concat(t.path, ["freshness"]),
 	"id": "sla-missing-freshness",
 } if {
 	some i, s in slas
-	is_object(s.value)
-	not has_freshness(s.value)
-}
-
-has_freshness(v) if {
-	some key in freshness_keys
-	v[key]
+	t := terms(s)
+	not has_freshness(t)
 }
 
 warn contains {
-	"msg": sprintf("the SLA of output port #%d promises less than 99 percent availability", [i]),
-	"path": array.concat(s.path, ["availability"]),
+	"msg": sprintf("the SLA of output port \"%s\" promises less than 99 percent availability", [port_label(view.output_ports[i], i)]),
+	"path": a[1],
 	"id": "sla-low-availability",
 	"severity": "info",
 } if {
 	some i, s in slas
-	percent(s.value.availability) < 99
+	t := terms(s)
+	some a in availabilities(t)
+	percent(a[0]) < 99
 }
 
 # Availability as a number (99.5) or a string ("99.5%", "99.5"), parsed
@@ -166,17 +220,16 @@ percent(a) := to_number(t) if {
 }
 
 # ---------------------------------------------------------------------------
-# Softer checks on the SLO (DPDS)
+# DPDS: an SLO says what it promises
 # ---------------------------------------------------------------------------
 
 warn contains {
-	"msg": sprintf("promises.slo of output port \"%s\" has no definition", [port_label(port, i)]),
+	"msg": sprintf("promises.slo of output port \"%s\" has no definition", [port_label(view.output_ports[i], i)]),
 	"path": array.concat(s.path, ["definition"]),
 	"id": "sla-slo-without-definition",
 } if {
 	standard == "dpds"
-	some i, port in input.interfaceComponents.outputPorts
-	s := dpds_slo(port, i)
+	some i, s in slas
 	is_object(s.value)
 	not s.value["$ref"]
 	not s.value.definition

@@ -291,7 +291,10 @@ fn bitol(v: &mut View, root: &Node) {
             ("type", p.entry("type")),
             ("description", p.entry("description")),
             ("contract", p.entry("contractId")),
-            ("sla", custom_property(p, &["sla"])),
+            (
+                "sla",
+                custom_property(p, &["sla"]).or_else(|| p.entry("sla")),
+            ),
             (
                 "classification",
                 custom_property(p, &["classification", "dataclassification"]),
@@ -516,7 +519,11 @@ fn witboost(v: &mut View, root: &Node) {
     if let Some(components) = root.entry("components") {
         let list: Vec<Node> = items(&components.value)
             .iter()
-            .filter(|c| c.get("kind").and_then(Node::as_str) == Some("outputport"))
+            .filter(|c| {
+                c.get("kind")
+                    .and_then(Node::as_str)
+                    .is_some_and(|k| k.eq_ignore_ascii_case("outputport"))
+            })
             .map(|c| {
                 let contract = c.get("dataContract");
                 let agreement = c.get("dataSharingAgreement");
