@@ -537,3 +537,32 @@ fn crlf_and_non_ascii_files_keep_exact_positions() {
     assert!(src.lines().nth(line - 1).unwrap().starts_with("team:"));
     assert!(!src.is_ascii());
 }
+
+#[test]
+fn mixed_standard_mesh_with_the_shipped_library() {
+    let (code, out, err) = run(&["check", "fixtures/standards", "--color", "never"]);
+    assert_eq!(code, 1, "{err}");
+    insta::assert_snapshot!("standards_human", out);
+}
+
+#[test]
+fn crlf_snippets_are_shown_without_carriage_returns() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("domains/d/products/p");
+    std::fs::create_dir_all(&dir).unwrap();
+    // No owner, CRLF line endings, no final newline.
+    std::fs::write(
+        dir.join("dataproduct.yaml"),
+        "apiVersion: v1.0.0\r\nkind: DataProduct\r\nid: p\r\nname: p\r\nteam:\r\n  name: t\r\n  members: []",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_meshgate"))
+        .args(["check", ".", "--policy", &view_policy(), "--color", "never"])
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("dataproduct.yaml:7:3"), "{text}");
+    assert!(text.contains("7 |   members: []\n"), "{text}");
+    assert!(!text.contains('\r'), "{text:?}");
+}
