@@ -170,18 +170,7 @@ pub fn load_mesh(opts: &CheckOptions) -> Result<Mesh, Fatal> {
 
 /// The domain a product's descriptor declares, and where.
 fn declared_domain(p: &Product) -> Option<(String, descriptor::Span)> {
-    let (node, key_span) = match (&p.view, &p.root) {
-        (Some(view), _) => {
-            let e = view.entry("domain")?;
-            (&e.value, e.key_span)
-        }
-        (None, Some(root)) => {
-            let e = root.entry("domain")?;
-            (&e.value, e.key_span)
-        }
-        _ => return None,
-    };
-    let _ = key_span;
+    let node = p.view.as_ref().or(p.root.as_ref())?.get("domain")?;
     let text = node.as_str()?;
     // Witboost writes domains as `domain:<name>`.
     let name = text.strip_prefix("domain:").unwrap_or(text);

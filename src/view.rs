@@ -22,31 +22,21 @@ pub fn build(root: &Node, standard: Standard, version: Option<&str>) -> Option<N
         entries: Vec::new(),
     };
     v.put_str("standard", root.span, standard.as_str());
+    if let (Some(e), Some(text)) = (
+        standard.version_field().and_then(|k| root.entry(k)),
+        version,
+    ) {
+        v.put(
+            "standard_version",
+            e.key_span,
+            string(e.value.span, text.to_string()),
+        );
+    }
     match standard {
-        Standard::BitolOdps => {
-            v.version_of(root.entry("apiVersion"), version, "standard_version");
-            bitol(&mut v, root)
-        }
-        Standard::Dpds => {
-            v.version_of(
-                root.entry("dataProductDescriptor"),
-                version,
-                "standard_version",
-            );
-            dpds(&mut v, root)
-        }
-        Standard::OdpiOdps => {
-            v.version_of(root.entry("version"), version, "standard_version");
-            odpi(&mut v, root)
-        }
-        Standard::Dps => {
-            v.version_of(
-                root.entry("dataProductSpecification"),
-                version,
-                "standard_version",
-            );
-            dps(&mut v, root)
-        }
+        Standard::BitolOdps => bitol(&mut v, root),
+        Standard::Dpds => dpds(&mut v, root),
+        Standard::OdpiOdps => odpi(&mut v, root),
+        Standard::Dps => dps(&mut v, root),
         Standard::Witboost => witboost(&mut v, root),
         Standard::Custom => return None,
     }
@@ -78,12 +68,6 @@ impl View {
                 None => e.value.clone(),
             };
             self.put(key, e.key_span, value);
-        }
-    }
-
-    fn version_of(&mut self, src: Option<&Entry>, version: Option<&str>, key: &str) {
-        if let (Some(e), Some(text)) = (src, version) {
-            self.put(key, e.key_span, string(e.value.span, text.to_string()));
         }
     }
 

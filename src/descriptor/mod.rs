@@ -246,26 +246,45 @@ impl Standard {
         }
     }
 
+    /// The root field where a descriptor of this standard declares the standard's version.
+    pub fn version_field(self) -> Option<&'static str> {
+        match self {
+            Standard::BitolOdps => Some("apiVersion"),
+            Standard::Dpds => Some("dataProductDescriptor"),
+            Standard::OdpiOdps => Some("version"),
+            Standard::Dps => Some("dataProductSpecification"),
+            Standard::Witboost | Standard::Custom => None,
+        }
+    }
+
     /// Detects the standard from the root keys of a parsed descriptor, with the version of the
     /// standard the file declares (as written), if it declares one.
     pub fn detect(root: &Node) -> (Standard, Option<String>) {
-        let text = |key: &str| root.get(key).and_then(Node::scalar_text);
+        let standard = Standard::detect_kind(root);
+        let version = standard
+            .version_field()
+            .and_then(|k| root.get(k))
+            .and_then(Node::scalar_text);
+        (standard, version)
+    }
+
+    fn detect_kind(root: &Node) -> Standard {
         if root.get("apiVersion").is_some()
             && root.get("kind").and_then(Node::as_str) == Some("DataProduct")
         {
-            (Standard::BitolOdps, text("apiVersion"))
+            Standard::BitolOdps
         } else if root.get("dataProductDescriptor").is_some() && root.get("info").is_some() {
-            (Standard::Dpds, text("dataProductDescriptor"))
+            Standard::Dpds
         } else if root.get("schema").is_some()
             && root.get("version").is_some()
             && root.get("product").is_some_and(Node::is_object)
         {
-            (Standard::OdpiOdps, text("version"))
+            Standard::OdpiOdps
         } else if root.get("dataProductSpecification").is_some()
             && root.get("id").is_some()
             && root.get("info").is_some()
         {
-            (Standard::Dps, text("dataProductSpecification"))
+            Standard::Dps
         } else if root
             .get("id")
             .and_then(Node::as_str)
@@ -274,9 +293,9 @@ impl Standard {
                 || root.get("components").is_some()
                 || root.get("domain").is_some())
         {
-            (Standard::Witboost, None)
+            Standard::Witboost
         } else {
-            (Standard::Custom, None)
+            Standard::Custom
         }
     }
 }
