@@ -326,17 +326,8 @@ fn load_fragment(opts: &LoadOptions<'_>, rel: &str) -> Loaded {
     let text: Arc<str> = String::from_utf8_lossy(&bytes).into();
     // A fragment may be any JSON/YAML value (not only a mapping).
     let format = Format::from_path(Path::new(rel));
-    let mut warnings = Vec::new();
-    let parsed = std::str::from_utf8(&bytes)
-        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))
-        .and_then(|t| {
-            let t = t.strip_prefix('\u{feff}').unwrap_or(t);
-            match format {
-                Format::Json => descriptor::parse_json(t, opts.limits, &mut warnings),
-                Format::Yaml => descriptor::parse_yaml(t, opts.limits, &mut warnings),
-            }
-            .map_err(|e| e.to_string())
-        });
+    let parsed = descriptor::parse_value(&bytes, format, opts.limits, &mut Vec::new())
+        .map_err(|e| e.to_string());
     match parsed {
         Ok(node) => Loaded::Parsed(text, node),
         Err(why) => Loaded::Broken(why),

@@ -536,6 +536,30 @@ pub fn parse_with_warnings(
     format: Format,
     limits: &Limits,
 ) -> Result<(Node, Vec<ParseError>), ParseError> {
+    let mut warnings = Vec::new();
+    let mut root = parse_value(bytes, format, limits, &mut warnings)?;
+    if !matches!(root.value, NodeValue::Object(_)) {
+        return Err(ParseError::new(
+            "not-a-mapping",
+            "descriptor root must be a mapping (an object of fields)",
+            root.span.start,
+        ));
+    }
+    if !warnings.is_empty() {
+        keep_last_duplicates(&mut root);
+    }
+    Ok((root, warnings))
+}
+
+/// Parses any YAML/JSON document (a `$ref` fragment need not be a mapping), applying the
+/// size limit, UTF-8 and emptiness checks. Duplicate keys in lenient mode are pushed to
+/// `warnings` and left in place.
+pub fn parse_value(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+    warnings: &mut Vec<ParseError>,
+) -> Result<Node, ParseError> {
     if bytes.len() as u64 > limits.max_bytes {
         return Err(ParseError::new(
             "too-large",
@@ -568,22 +592,10 @@ pub fn parse_with_warnings(
         return Err(ParseError::new("empty", "descriptor is empty", Pos::START)
             .with_help("write the product's descriptor, or remove the file"));
     }
-    let mut warnings = Vec::new();
-    let mut root = match format {
-        Format::Json => parse_json(text, limits, &mut warnings)?,
-        Format::Yaml => parse_yaml(text, limits, &mut warnings)?,
-    };
-    if !matches!(root.value, NodeValue::Object(_)) {
-        return Err(ParseError::new(
-            "not-a-mapping",
-            "descriptor root must be a mapping (an object of fields)",
-            root.span.start,
-        ));
+    match format {
+        Format::Json => parse_json(text, limits, warnings),
+        Format::Yaml => parse_yaml(text, limits, warnings),
     }
-    if !warnings.is_empty() {
-        keep_last_duplicates(&mut root);
-    }
-    Ok((root, warnings))
 }
 
 /// Checks a newly seen key against the ones already in a mapping.
