@@ -186,16 +186,17 @@ fn layout_findings(products: &[Product]) -> Vec<Finding> {
                       location: Location,
                       path: Option<String>,
                       help: String| Finding {
-            product: p.path.clone(),
-            domain: p.domain.clone(),
-            policy: POLICY_LAYOUT.to_string(),
-            rule: rule.to_string(),
-            id: Some(rule.to_string()),
-            severity: Severity::Error,
-            message,
             path,
-            location: Some(location),
-            help: Some(help),
+            ..Finding::builtin(
+                POLICY_LAYOUT,
+                rule,
+                &p.path,
+                p.domain.as_deref(),
+                Severity::Error,
+                message,
+                location,
+                Some(help),
+            )
         };
         match &p.domain {
             None => out.push(layout(
@@ -246,18 +247,16 @@ fn duplicate_findings(products: &[Product]) -> Vec<Finding> {
             None => p.path.clone(),
         };
         let mut dup = |first: &str, what: String, span: descriptor::Span| {
-            out.push(Finding {
-                product: p.path.clone(),
-                domain: p.domain.clone(),
-                policy: POLICY_LAYOUT.to_string(),
-                rule: "duplicate-product".to_string(),
-                id: Some("duplicate-product".to_string()),
-                severity: Severity::Error,
-                message: format!("{what} is also declared by {first}: the same product is counted twice"),
-                path: None,
-                location: Some(p.location(span)),
-                help: Some("keep one descriptor per product: delete or exclude the copy, or give it its own id".to_string()),
-            })
+            out.push(Finding::builtin(
+                POLICY_LAYOUT,
+                "duplicate-product",
+                &p.path,
+                p.domain.as_deref(),
+                Severity::Error,
+                format!("{what} is also declared by {first}: the same product is counted twice"),
+                p.location(span),
+                Some("keep one descriptor per product: delete or exclude the copy, or give it its own id".to_string()),
+            ))
         };
         if let Some((id, span)) = id {
             if let Some(first) = first_by_id.get(id) {

@@ -119,6 +119,32 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of a built-in check (`meshgate.*`): its rule is also its id, and it is located.
+    #[allow(clippy::too_many_arguments)]
+    pub fn builtin(
+        policy: &str,
+        rule: &str,
+        product: &str,
+        domain: Option<&str>,
+        severity: Severity,
+        message: String,
+        location: Location,
+        help: Option<String>,
+    ) -> Finding {
+        Finding {
+            product: product.to_string(),
+            domain: domain.map(str::to_string),
+            policy: policy.to_string(),
+            rule: rule.to_string(),
+            id: Some(rule.to_string()),
+            severity,
+            message,
+            path: None,
+            location: Some(location),
+            help,
+        }
+    }
+
     /// The order findings are reported in: product, policy, rule, message, then the rest.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (

@@ -127,18 +127,16 @@ pub fn parse_finding(
     e: &ParseError,
     severity: Severity,
 ) -> Finding {
-    Finding {
-        product: product.to_string(),
-        domain: domain.map(str::to_string),
-        policy: POLICY_PARSE.to_string(),
-        rule: e.code.to_string(),
-        id: Some(e.code.to_string()),
+    Finding::builtin(
+        POLICY_PARSE,
+        e.code,
+        product,
+        domain,
         severity,
-        message: e.message.clone(),
-        path: None,
-        location: Some(Location::new(file, e.pos, 1)),
-        help: e.help.clone(),
-    }
+        e.message.clone(),
+        Location::new(file, e.pos, 1),
+        e.help.clone(),
+    )
 }
 
 /// Where a file looks like a template (Jinja, cookiecutter, Backstage, `%SKELETON`) rather than
@@ -225,18 +223,16 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
     let text: Arc<str> = String::from_utf8_lossy(&bytes).into();
     if let Some((pos, marker)) = template_marker(&text) {
         product.skipped = Some(format!("a template ({marker})"));
-        findings.push(Finding {
-            product: path.to_string(),
-            domain: domain.map(str::to_string),
-            policy: POLICY_TEMPLATE.to_string(),
-            rule: "template".to_string(),
-            id: Some("template".to_string()),
-            severity: Severity::Info,
-            message: format!("skipped: the file is a template ({marker} at {pos}), not a descriptor"),
-            path: None,
-            location: Some(Location::new(path, pos, 1)),
-            help: Some("render the template before checking it, or list it under `exclude` in meshgate.toml".to_string()),
-        });
+        findings.push(Finding::builtin(
+            POLICY_TEMPLATE,
+            "template",
+            path,
+            domain,
+            Severity::Info,
+            format!("skipped: the file is a template ({marker} at {pos}), not a descriptor"),
+            Location::new(path, pos, 1),
+            Some("render the template before checking it, or list it under `exclude` in meshgate.toml".to_string()),
+        ));
         return LoadedProduct {
             product,
             findings,
@@ -269,22 +265,21 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
     };
     product.files = resolved.files.clone();
     for e in &resolved.errors {
-        findings.push(Finding {
-            product: path.to_string(),
-            domain: domain.map(str::to_string),
-            policy: POLICY_REF.to_string(),
-            rule: e.code.to_string(),
-            id: Some(e.code.to_string()),
-            severity: if e.broken {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            message: e.message.clone(),
-            path: None,
-            location: Some(product.location(e.span)),
-            help: Some(e.help.clone()),
-        });
+        let severity = if e.broken {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        findings.push(Finding::builtin(
+            POLICY_REF,
+            e.code,
+            path,
+            domain,
+            severity,
+            e.message.clone(),
+            product.location(e.span),
+            Some(e.help.clone()),
+        ));
     }
     let (standard, version) = Standard::detect(&root);
     let view = view::build(&root, standard, version.as_deref());
