@@ -1,27 +1,15 @@
 //! End-to-end tests on `fixtures/standards`: a mesh mixing all five descriptor standards,
 //! `$ref` trees, templates, CRLF files, duplicate keys and duplicate products.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
+use common::repo;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Runs meshgate in the repo root; returns (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_meshgate"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("run meshgate");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = common::meshgate(args);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn check_json(extra: &[&str]) -> (i32, Value) {
@@ -324,12 +312,8 @@ fn config_excludes_templates_and_adds_globs() {
         "exclude = [\"**/_template\"]\nextra-products = [\"**/product.yaml\"]\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_meshgate"))
-        .args(["check", ".", "--list-products", "--format", "json"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = common::meshgate_in(root, &["check", ".", "--list-products", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     let paths: Vec<&str> = doc["products"]
         .as_array()
         .unwrap()
@@ -556,12 +540,11 @@ fn crlf_snippets_are_shown_without_carriage_returns() {
         "apiVersion: v1.0.0\r\nkind: DataProduct\r\nid: p\r\nname: p\r\nteam:\r\n  name: t\r\n  members: []",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_meshgate"))
-        .args(["check", ".", "--policy", &view_policy(), "--color", "never"])
-        .current_dir(t.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let out = common::meshgate_in(
+        t.path(),
+        &["check", ".", "--policy", &view_policy(), "--color", "never"],
+    );
+    let text = out.stdout;
     assert!(text.contains("dataproduct.yaml:7:3"), "{text}");
     assert!(text.contains("7 |   members: []\n"), "{text}");
     assert!(!text.contains('\r'), "{text:?}");
