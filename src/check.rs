@@ -36,6 +36,8 @@ pub struct CheckOptions {
     pub parse_only: bool,
     /// Accept duplicate keys with a warning (overrides `lenient-keys = false` in the config).
     pub lenient_keys: bool,
+    /// Which Rego evaluator runs the policies.
+    pub evaluator: engine::Evaluator,
 }
 
 /// A problem that stops the check before it starts (exit code 2).
@@ -530,13 +532,13 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         }
     };
     let domain_names: Vec<String> = mesh.domains.iter().map(|d| d.name.clone()).collect();
-    let lib = policy::build(
-        sources,
-        &domain_names,
-        &data,
-        Duration::from_millis(mesh.config.policy_timeout_ms),
-    );
-    let outcomes = engine::evaluate(&mesh.products, &lib);
+    let timeout = Duration::from_millis(mesh.config.policy_timeout_ms);
+    let lib = policy::build(sources, &domain_names, &data, timeout);
+    let eval = engine::EvalOptions {
+        evaluator: opts.evaluator,
+        timeout,
+    };
+    let outcomes = engine::evaluate(&mesh.products, &lib, &data, &eval);
     Ok(assemble(mesh, lib, outcomes, builtin_library, opts.fail_on))
 }
 

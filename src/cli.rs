@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, CheckOptions};
+use crate::engine::Evaluator;
 use crate::findings::Severity;
 use crate::inspect;
 use crate::report::{self, RenderOptions};
@@ -53,6 +54,15 @@ impl FailOn {
     }
 }
 
+/// Which Rego evaluator runs the policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvaluatorChoice {
+    /// The bytecode VM, with the interpreter as fallback (default; faster).
+    Vm,
+    /// The interpreter only (the reference).
+    Interpreter,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Evaluate every policy on every data product of a mesh repository.
@@ -91,6 +101,10 @@ enum Command {
         /// List the descriptors found (standard, version, status) and exit; check nothing.
         #[arg(long)]
         list_products: bool,
+        /// Rego evaluator: `vm` compiles each policy set to regorus's bytecode VM, falling back
+        /// to the interpreter where it cannot; `interpreter` uses the interpreter only.
+        #[arg(long, value_enum, default_value_t = EvaluatorChoice::Vm)]
+        evaluator: EvaluatorChoice,
     },
     /// Print `{"input", "data"}` exactly as policies see them for one product (for `opa eval`).
     Inspect {
@@ -204,6 +218,7 @@ pub fn run(cli: Cli) -> u8 {
             parse_only,
             lenient_keys,
             list_products,
+            evaluator,
         } => {
             let opts = CheckOptions {
                 root: path.clone(),
@@ -212,6 +227,10 @@ pub fn run(cli: Cli) -> u8 {
                 fail_on: fail_on.threshold(),
                 parse_only,
                 lenient_keys,
+                evaluator: match evaluator {
+                    EvaluatorChoice::Vm => Evaluator::Vm,
+                    EvaluatorChoice::Interpreter => Evaluator::Interpreter,
+                },
             };
             if list_products {
                 let listing = match check::list_products(&opts) {
@@ -276,6 +295,7 @@ pub fn run(cli: Cli) -> u8 {
                 fail_on: None,
                 parse_only: false,
                 lenient_keys,
+                evaluator: Evaluator::default(),
             };
             let doc = if bundle {
                 let pool = match check::thread_pool(None) {

@@ -539,10 +539,7 @@ fn compile_set(
                 });
                 degraded.insert(domain.map(str::to_string));
             }
-            engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-                limit: timeout,
-                check_interval: std::num::NonZeroU32::new(64).unwrap_or(std::num::NonZeroU32::MIN),
-            });
+            engine.set_execution_timer_config(crate::engine::timer(timeout));
             let paths: BTreeSet<String> = active.iter().map(|f| f.source.path.clone()).collect();
             let in_set: Vec<usize> = policies
                 .iter()
