@@ -65,6 +65,7 @@ and ctypes only.
 """
 
 import argparse
+import shutil
 import ctypes
 import json
 import os
@@ -98,7 +99,8 @@ def fetch_library():
     target = CACHE_DIR / "opa_bindings" / "libopabridge.so"
     if target.is_file():
         return target
-    wheel_dir = CACHE_DIR / "wheel"
+    # One download folder per process: tests may fetch concurrently.
+    wheel_dir = CACHE_DIR / f"wheel-{os.getpid()}"
     wheel_dir.mkdir(parents=True, exist_ok=True)
     spec = f"{WHEEL_NAME}=={WHEEL_VERSION}" if WHEEL_VERSION else WHEEL_NAME
     cmd = [
@@ -125,11 +127,10 @@ def fetch_library():
     except (KeyError, zipfile.BadZipFile) as e:
         raise Skip(f"{wheels[-1].name} has no usable {member}: {e}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
+    tmp = target.with_suffix(f".tmp-{os.getpid()}")
     tmp.write_bytes(data)
     tmp.replace(target)
-    for w in wheels:  # only the library is kept
-        w.unlink()
+    shutil.rmtree(wheel_dir, ignore_errors=True)  # only the library is kept
     return target
 
 

@@ -1,0 +1,147 @@
+//! Differential tests against the Go OPA engine (v1.20, from the PyPI wheel
+//! `opa-golib-python-bindings`, driven by `bench/opa_eval.py`): the same policies on the same
+//! inputs (`meshgate inspect --bundle`) must give the same findings, and the shipped library's
+//! own OPA unit tests must pass. Skipped, with a message, where python3 or the wheel cannot be
+//! had (the harness exits 77), or when `MESHGATE_OPA=off`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+
+use common::{meshgate, repo};
+use serde_json::Value;
+
+/// Exit code of `bench/opa_eval.py` when the OPA library cannot be had.
+const SKIP: i32 = 77;
+
+/// Runs the harness: `(exit code, stdout, stderr)`, or `None` (after printing why) when the
+/// test must be skipped.
+fn opa_eval(args: &[&str]) -> Option<(i32, String, String)> {
+    if std::env::var("MESHGATE_OPA").is_ok_and(|v| v == "off") {
+        eprintln!("skipped: MESHGATE_OPA=off");
+        return None;
+    }
+    let child = Command::new("python3")
+        .arg(repo().join("bench/opa_eval.py"))
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .output();
+    let out = match child {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("skipped: python3 is not available ({e})");
+            return None;
+        }
+    };
+    let code = out.status.code().unwrap_or(-1);
+    if code == SKIP {
+        eprintln!(
+            "skipped: the Go OPA library is not available: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        code == 0 || args.contains(&"--test"),
+        "opa_eval.py failed ({code}): {stderr}"
+    );
+    Some((code, stdout, stderr))
+}
+
+/// (product, policy, rule, message, id) of every member a policy returned.
+type Row = (String, String, String, String, Option<String>);
+
+fn member_rows(product: &str, policy: &str, rule: &str, value: &Value) -> Vec<Row> {
+    let row = |m: &Value| -> Row {
+        let (msg, id) = match m {
+            Value::String(s) => (s.clone(), None),
+            other => (
+                other["msg"].as_str().unwrap_or_default().to_string(),
+                other["id"].as_str().map(str::to_string),
+            ),
+        };
+        (product.into(), policy.into(), rule.into(), msg, id)
+    };
+    match value {
+        Value::Array(items) => items.iter().map(row).collect(),
+        Value::Null => Vec::new(),
+        single => vec![row(single)],
+    }
+}
+
+fn same_findings_as_opa(mesh: &str) {
+    let bundle = meshgate(&["inspect", "--bundle", mesh]);
+    assert_eq!(bundle.code, 0, "{}", bundle.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bundle.json");
+    std::fs::write(&file, &bundle.stdout).unwrap();
+    let Some((_, out, _)) = opa_eval(&[file.to_str().unwrap()]) else {
+        return;
+    };
+    let opa: Value = serde_json::from_str(&out).expect("harness JSON");
+    assert_eq!(opa["errors"].as_array().map(Vec::len), Some(0), "{out}");
+    let from_opa: BTreeSet<Row> = opa["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            member_rows(
+                f["product"].as_str().unwrap(),
+                f["policy"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                &f["value"],
+            )
+        })
+        .collect();
+
+    let run = meshgate(&["check", mesh, "--format", "json"]);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("meshgate JSON");
+    let from_meshgate: BTreeSet<Row> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["policy"].as_str().unwrap().starts_with("meshgate."))
+        .map(|f| {
+            (
+                f["product"].as_str().unwrap().to_string(),
+                f["policy"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+                f["id"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    assert!(
+        !from_meshgate.is_empty(),
+        "{mesh}: no policy findings at all"
+    );
+    assert_eq!(
+        from_meshgate, from_opa,
+        "{mesh}: meshgate and Go OPA disagree"
+    );
+}
+
+#[test]
+fn example_mesh_findings_match_go_opa() {
+    same_findings_as_opa("fixtures/mesh");
+}
+
+#[test]
+fn mixed_standard_mesh_findings_match_go_opa() {
+    same_findings_as_opa("fixtures/standards");
+}
+
+#[test]
+fn the_shipped_library_passes_its_opa_unit_tests() {
+    let Some((code, stdout, stderr)) = opa_eval(&["--test", "policies"]) else {
+        return;
+    };
+    let out = format!("{stdout}{stderr}");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(" passed, 0 failed"), "{out}");
+}
