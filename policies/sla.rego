@@ -94,7 +94,7 @@ deny contains {
 	some i, port in view.output_ports
 	is_object(port)
 	not unresolved(i)
-	not port_sla(i)
+	not slas[i]
 }
 
 # Where a missing SLA is reported. A missing view field is located at its
@@ -134,6 +134,13 @@ terms(s) := s if {
 	standard != "dpds"
 	is_object(s.value)
 }
+
+# The terms of each port's SLA, and the availabilities they state, by port
+# index: computed once per port and shared by the rules below (a function is
+# evaluated again at every call).
+port_terms[i] := terms(s) if some i, s in slas
+
+port_availabilities[i] := availabilities(t) if some i, t in port_terms
 
 availability_keys := {"availability", "uptime", "upTime"}
 
@@ -177,9 +184,8 @@ warn contains {
 	"path": array.concat(t.path, ["availability"]),
 	"id": "sla-missing-availability",
 } if {
-	some i, s in slas
-	t := terms(s)
-	count(availabilities(t)) == 0
+	some i, t in port_terms
+	count(port_availabilities[i]) == 0
 }
 
 warn contains {
@@ -187,8 +193,7 @@ warn contains {
 	"path": array.concat(t.path, ["freshness"]),
 	"id": "sla-missing-freshness",
 } if {
-	some i, s in slas
-	t := terms(s)
+	some i, t in port_terms
 	not has_freshness(t)
 }
 
@@ -198,9 +203,8 @@ warn contains {
 	"id": "sla-low-availability",
 	"severity": "info",
 } if {
-	some i, s in slas
-	t := terms(s)
-	some a in availabilities(t)
+	some i, stated in port_availabilities
+	some a in stated
 	percent(a[0]) < 99
 }
 

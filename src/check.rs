@@ -518,9 +518,38 @@ pub fn check(opts: &CheckOptions) -> Result<Report, Fatal> {
     pool.install(|| check_in_pool(opts))
 }
 
+/// Prints how long each phase took to stderr when `MESHGATE_TIMINGS` is set (for benchmarks).
+struct Timings {
+    enabled: bool,
+    last: std::time::Instant,
+}
+
+impl Timings {
+    fn new() -> Timings {
+        Timings {
+            enabled: std::env::var_os("MESHGATE_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn phase(&mut self, name: &str) {
+        if self.enabled {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "meshgate: timing: {name:<10} {:>8.3} s",
+                (now - self.last).as_secs_f64()
+            );
+            self.last = now;
+        }
+    }
+}
+
 fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
+    let mut timings = Timings::new();
     let mesh = load_mesh(opts)?;
+    timings.phase("load");
     let data = mesh.data();
+    timings.phase("mesh-data");
     let (sources, builtin_library) = match mesh.policy_sources() {
         Ok(_) if opts.parse_only => (Vec::new(), false),
         Ok(s) => s,
@@ -534,12 +563,16 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let domain_names: Vec<String> = mesh.domains.iter().map(|d| d.name.clone()).collect();
     let timeout = Duration::from_millis(mesh.config.policy_timeout_ms);
     let lib = policy::build(sources, &domain_names, &data, timeout);
+    timings.phase("compile");
     let eval = engine::EvalOptions {
         evaluator: opts.evaluator,
         timeout,
     };
     let outcomes = engine::evaluate(&mesh.products, &lib, &data, &eval);
-    Ok(assemble(mesh, lib, outcomes, builtin_library, opts.fail_on))
+    timings.phase("evaluate");
+    let report = assemble(mesh, lib, outcomes, builtin_library, opts.fail_on);
+    timings.phase("assemble");
+    Ok(report)
 }
 
 fn assemble(
