@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::config::Config;
@@ -88,6 +89,71 @@ fn is_policy_file(name: &str) -> bool {
     name.ends_with(".rego") && !name.ends_with("_test.rego")
 }
 
+/// What the walk keeps and skips.
+struct Filters<'a> {
+    root: &'a Path,
+    products: &'a GlobSet,
+    exclude: &'a GlobSet,
+}
+
+/// The result of walking one folder.
+#[derive(Default)]
+struct Walked {
+    /// Files (repo-relative paths).
+    files: Vec<String>,
+    /// Domain folders (`domains/<d>`) left to a walk of their own (only when asked).
+    subtrees: Vec<String>,
+    /// Product files skipped by an `exclude` glob.
+    excluded: Vec<String>,
+}
+
+impl Filters<'_> {
+    /// Walks `dir` depth-first in file-name order, skipping hidden folders, `target`,
+    /// `node_modules` and excluded paths. With `split`, each `domains/<d>` folder is not
+    /// entered but listed in `subtrees` for a walk of its own.
+    fn walk(&self, dir: &Path, split: bool) -> Walked {
+        let mut out = Walked::default();
+        let mut it = WalkDir::new(dir)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(entry) = it.next() {
+            let Ok(entry) = entry else { continue };
+            if entry.depth() == 0 {
+                continue;
+            }
+            let is_dir = entry.file_type().is_dir();
+            if is_dir {
+                let name = entry.file_name().to_string_lossy();
+                if name.starts_with('.') || name == "target" || name == "node_modules" {
+                    it.skip_current_dir();
+                    continue;
+                }
+            }
+            let rel = rel_path(self.root, entry.path());
+            if self.exclude.is_match(&rel) {
+                if is_dir {
+                    it.skip_current_dir();
+                } else if entry.file_type().is_file() && self.products.is_match(&rel) {
+                    out.excluded.push(rel);
+                }
+                continue;
+            }
+            if is_dir {
+                if split && entry.depth() == 2 && rel.starts_with("domains/") {
+                    out.subtrees.push(rel);
+                    it.skip_current_dir();
+                }
+                continue;
+            }
+            if entry.file_type().is_file() {
+                out.files.push(rel);
+            }
+        }
+        out
+    }
+}
+
 /// Walks `root` following `config`. `policy_dirs` overrides `config.policies` when not empty.
 pub fn discover(
     root: &Path,
@@ -108,35 +174,27 @@ pub fn discover(
     let exclude_set = build_set(&config.exclude)?;
 
     let mut inv = Inventory::default();
-    let mut excluded = Vec::new();
-    let walker = WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            if e.depth() == 0 {
-                return true;
-            }
-            let name = e.file_name().to_string_lossy();
-            if e.file_type().is_dir()
-                && (name.starts_with('.') || name == "target" || name == "node_modules")
-            {
-                return false;
-            }
-            let rel = rel_path(root, e.path());
-            if !exclude_set.is_match(&rel) {
-                return true;
-            }
-            if e.file_type().is_file() && products_set.is_match(&rel) {
-                excluded.push(rel);
-            }
-            false
-        });
-    for entry in walker.flatten() {
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = rel_path(root, entry.path());
+    let filters = Filters {
+        root,
+        products: &products_set,
+        exclude: &exclude_set,
+    };
+    // The repository outside `domains/<d>/`, then every domain folder in parallel (on large
+    // meshes the walk is mostly directory reads, which scale with threads). Everything is
+    // sorted at the end, so the order of the walks does not matter.
+    let top = filters.walk(root, true);
+    let subtrees: Vec<Walked> = top
+        .subtrees
+        .par_iter()
+        .map(|dir| filters.walk(&root.join(dir), false))
+        .collect();
+    let mut excluded = top.excluded;
+    let mut files = top.files;
+    for w in subtrees {
+        files.extend(w.files);
+        excluded.extend(w.excluded);
+    }
+    for rel in files {
         let parts: Vec<&str> = rel.split('/').collect();
         // domains/<d>/domain.yaml
         if parts.len() == 3
@@ -265,6 +323,47 @@ mod tests {
         );
         assert_eq!(inv.domains[1].descriptor, None);
         assert_eq!(inv.global_policies, vec!["policies/own.rego"]);
+    }
+
+    #[test]
+    fn domains_walked_in_parallel_give_the_whole_sorted_inventory() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        for f in [
+            "aa/dataproduct.yaml",
+            "domains/a-b/products/p/dataproduct.yaml",
+            "domains/a/products/q/dataproduct.yaml",
+            "domains/a/products/q/sub/dataproduct.json",
+            "domains/a/_template/dataproduct.yaml",
+            "domains/b/.hidden/dataproduct.yaml",
+            "domains/dataproduct.yaml",
+            "zz/dataproduct.json",
+        ] {
+            touch(r, f);
+        }
+        let config = Config {
+            exclude: vec!["**/_template/**".into()],
+            ..Config::default()
+        };
+        let inv = discover(r, &config, &[]).unwrap();
+        let paths: Vec<_> = inv.products.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "aa/dataproduct.yaml",
+                "domains/a-b/products/p/dataproduct.yaml",
+                "domains/a/products/q/dataproduct.yaml",
+                "domains/a/products/q/sub/dataproduct.json",
+                "domains/dataproduct.yaml",
+                "zz/dataproduct.json",
+            ]
+        );
+        let domains: Vec<_> = inv.domains.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(domains, vec!["a", "a-b"]);
+        assert_eq!(
+            inv.excluded_products,
+            vec!["domains/a/_template/dataproduct.yaml"]
+        );
     }
 
     #[test]
