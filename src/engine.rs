@@ -11,7 +11,7 @@ use regorus::{CompiledPolicy, Value};
 
 use crate::descriptor::{format_path, parse_path, PathSeg};
 use crate::findings::{Finding, Location, Severity};
-use crate::policy::{split_regorus_error, Library, Policy};
+use crate::policy::{execution_timer, split_regorus_error, Library, Policy, PolicySet};
 use crate::product::Product;
 
 /// What evaluating one product produced.
@@ -182,6 +182,8 @@ const VM_PACKAGE: &str = "meshgate.internal.vm";
 struct VmProgram {
     compiled: CompiledPolicy,
     program: Arc<Program>,
+    /// `data.meshgate.internal.vm.results`.
+    entry: String,
 }
 
 impl VmProgram {
@@ -205,7 +207,11 @@ impl VmProgram {
             &[entry.as_str()],
         )
         .ok()?;
-        Some(VmProgram { compiled, program })
+        Some(VmProgram {
+            compiled,
+            program,
+            entry,
+        })
     }
 
     /// A VM for one worker. Suspendable mode because the run-to-completion mode of regorus
@@ -219,16 +225,8 @@ impl VmProgram {
         vm.set_execution_mode(ExecutionMode::Suspendable);
         vm.set_strict_builtin_errors(true);
         vm.set_max_instructions(usize::MAX);
-        vm.set_execution_timer_config(Some(timer(timeout)));
+        vm.set_execution_timer_config(Some(execution_timer(timeout)));
         vm
-    }
-}
-
-/// The execution timer of one product's evaluation.
-pub fn timer(timeout: Duration) -> regorus::utils::limits::ExecutionTimerConfig {
-    regorus::utils::limits::ExecutionTimerConfig {
-        limit: timeout,
-        check_interval: std::num::NonZeroU32::new(64).unwrap_or(std::num::NonZeroU32::MIN),
     }
 }
 
@@ -302,22 +300,30 @@ fn query_value(result: regorus::QueryResults) -> Value {
 /// other rules still count. A VM failure is never reported as such: the interpreter, the
 /// reference, decides what the error is.
 fn rule_values(
-    w: &mut Worker,
+    w: &mut Worker<'_>,
     data: &Value,
     p: &Product,
     input: &Value,
 ) -> Vec<Result<Value, String>> {
-    let n = w.queries.each.len();
-    if let Some(vm) = &mut w.vm {
+    let queries = &w.prepared.queries;
+    let n = queries.each.len();
+    if let (Some(vm), Some(program)) = (&mut w.vm, &w.prepared.program) {
         if vm.set_data(product_data(data, &p.facts)).is_ok() {
             vm.set_input(input.clone());
-            if let Ok(Value::Array(items)) = vm.execute_entry_point_by_name(&w.vm_entry) {
+            if let Ok(Value::Array(items)) = vm.execute_entry_point_by_name(&program.entry) {
                 if items.len() == n {
                     return items.iter().cloned().map(Ok).collect();
                 }
             }
         }
     }
+    let engine = w.engine.get_or_insert_with(|| {
+        let mut engine = w.prepared.set.engine.clone();
+        // On failure the combined rule is undefined and every product takes the rule-by-rule
+        // path, which is slower but still exact.
+        let _ = engine.add_policy("<meshgate>".to_string(), queries.module.clone());
+        engine
+    });
     let wrapper: Value = [
         (Value::from("descriptor"), input.clone()),
         (Value::from("product"), p.facts.clone()),
@@ -325,12 +331,10 @@ fn rule_values(
     .into_iter()
     .collect::<regorus::value::Object>()
     .into();
-    let engine = &mut w.engine;
     engine.set_input(wrapper);
     match engine.eval_rule(format!("data.{EVAL_PACKAGE}.results")) {
         Ok(Value::Array(items)) if items.len() == n => items.iter().cloned().map(Ok).collect(),
-        _ => w
-            .queries
+        _ => queries
             .each
             .iter()
             .map(|(_, _, q)| {
@@ -345,14 +349,14 @@ fn rule_values(
 
 /// Evaluates every rule of the set on one product and turns the members into findings.
 fn eval_product(
-    w: &mut Worker,
+    w: &mut Worker<'_>,
     data: &Value,
     lib: &Library,
     p: &Product,
     input: &Value,
 ) -> Outcome {
     let values = rule_values(w, data, p, input);
-    let queries = &w.queries;
+    let queries = &w.prepared.queries;
     let mut out = Outcome::default();
     let mut last_policy = None;
     for ((pi, rule, _), result) in queries.each.iter().zip(values) {
@@ -431,14 +435,21 @@ fn eval_product(
     out
 }
 
-/// What one worker keeps for one policy set.
-struct Worker {
+/// A policy set made ready once, before the workers start: its queries and, with the VM, its
+/// compiled program.
+struct Prepared<'a> {
+    set: &'a PolicySet,
     queries: SetQueries,
-    /// Interpreter engine with the `with` module (fallback and reference).
-    engine: regorus::Engine,
-    /// The worker's VM, when the set compiled for the RVM and the RVM is selected.
+    program: Option<VmProgram>,
+}
+
+/// What one worker keeps for one policy set.
+struct Worker<'a> {
+    prepared: &'a Prepared<'a>,
+    /// The worker's VM, when the set compiled for it.
     vm: Option<RegoVM>,
-    vm_entry: String,
+    /// Interpreter engine with the `with` module (fallback and reference), made on first use.
+    engine: Option<regorus::Engine>,
 }
 
 /// Evaluates every product that parsed against the policy set of its domain, in parallel.
@@ -450,50 +461,42 @@ pub fn evaluate(
     data: &Value,
     opts: &EvalOptions,
 ) -> Vec<Outcome> {
-    // Compile every set for the RVM once, before the workers start.
-    let mut programs: HashMap<Option<String>, Option<VmProgram>> = HashMap::new();
-    if opts.evaluator == Evaluator::Vm {
-        let sets = std::iter::once((None, &lib.global))
-            .chain(lib.domains.iter().map(|(d, s)| (Some(d.clone()), s)));
-        for (key, set) in sets {
-            if set.policies.is_empty() {
-                continue;
-            }
+    let prepared: HashMap<Option<String>, Prepared<'_>> = std::iter::once((None, &lib.global))
+        .chain(lib.domains.iter().map(|(d, s)| (Some(d.clone()), s)))
+        .filter(|(_, set)| !set.policies.is_empty())
+        .map(|(key, set)| {
             let queries = SetQueries::new(&set.policies, lib);
-            programs.insert(key, VmProgram::compile(&set.engine, &queries));
-        }
-    }
+            let program = match opts.evaluator {
+                Evaluator::Vm => VmProgram::compile(&set.engine, &queries),
+                Evaluator::Interpreter => None,
+            };
+            let ready = Prepared {
+                set,
+                queries,
+                program,
+            };
+            (key, ready)
+        })
+        .collect();
     products
         .par_iter()
-        .map_init(HashMap::<Option<String>, Worker>::new, |workers, p| {
+        .map_init(HashMap::<Option<String>, Worker<'_>>::new, |workers, p| {
             let Some(input) = &p.input else {
                 return Outcome::default();
             };
-            let set = lib.set_for(p.domain.as_deref());
-            if set.policies.is_empty() {
-                return Outcome::default();
-            }
             let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
                 p.domain.clone()
             } else {
                 None
             };
-            let w = workers.entry(key.clone()).or_insert_with(|| {
-                let queries = SetQueries::new(&set.policies, lib);
-                let mut engine = set.engine.clone();
-                // On failure the combined rule is undefined and every product takes the
-                // rule-by-rule path, which is slower but still exact.
-                let _ = engine.add_policy("<meshgate>".to_string(), queries.module.clone());
-                let vm = programs
-                    .get(&key)
-                    .and_then(Option::as_ref)
-                    .map(|prog| prog.vm(opts.timeout));
-                Worker {
-                    queries,
-                    engine,
-                    vm,
-                    vm_entry: format!("data.{VM_PACKAGE}.results"),
-                }
+            let Some(ready) = prepared.get(&key) else {
+                // A set without policies.
+                return Outcome::default();
+            };
+            let w = workers.entry(key).or_insert_with(|| Worker {
+                prepared: ready,
+                vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
+                engine: None,
             });
             eval_product(w, data, lib, p, input)
         })

@@ -121,6 +121,16 @@ impl Library {
     }
 }
 
+/// The execution timer of one product's evaluation (interpreter and VM alike).
+pub fn execution_timer(
+    timeout: std::time::Duration,
+) -> regorus::utils::limits::ExecutionTimerConfig {
+    regorus::utils::limits::ExecutionTimerConfig {
+        limit: timeout,
+        check_interval: std::num::NonZeroU32::new(64).unwrap_or(std::num::NonZeroU32::MIN),
+    }
+}
+
 /// Splits a regorus error (`--> file:line:col … error: message`) into location and message.
 pub fn split_regorus_error(text: &str) -> (Option<(String, Pos)>, String) {
     let loc = text.lines().find_map(|l| {
@@ -539,7 +549,7 @@ fn compile_set(
                 });
                 degraded.insert(domain.map(str::to_string));
             }
-            engine.set_execution_timer_config(crate::engine::timer(timeout));
+            engine.set_execution_timer_config(execution_timer(timeout));
             let paths: BTreeSet<String> = active.iter().map(|f| f.source.path.clone()).collect();
             let in_set: Vec<usize> = policies
                 .iter()
