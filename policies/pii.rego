@@ -93,11 +93,10 @@ checked contains el if {
 	standard in classifiable
 	some i in pii_output_ports
 	port := view.output_ports[i]
-	path := ["view", "output_ports", i, "classification"]
 	el := {
 		"label": label(port, i),
-		"classifications": {[lower(c), path] | c := port.classification; is_string(c)},
-		"missing": path,
+		"classifications": classifications(port, ["view", "output_ports", i]),
+		"missing": ["view", "output_ports", i, "classification"],
 	}
 }
 
