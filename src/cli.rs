@@ -140,13 +140,28 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
 
 /// Writes `bytes` to `output` or stdout. A closed pipe is not an error.
 fn emit(output: Option<&PathBuf>, bytes: &[u8]) -> Result<(), String> {
+    write_output(output, |w| w.write_all(bytes))
+}
+
+/// Lets `render` write to FILE (created) or to standard output, buffered and streamed (a
+/// report of a large mesh is tens of megabytes: no copy of it is kept in memory). A closed
+/// standard output (`meshgate check | head`) is not an error.
+fn write_output(
+    output: Option<&PathBuf>,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
     match output {
         Some(path) => {
-            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+            render(&mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(bytes).and_then(|_| out.flush()) {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match render(&mut w).and_then(|_| w.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(format!("cannot write output: {e}"))
                 }
@@ -240,12 +255,9 @@ pub fn run(cli: Cli) -> u8 {
                         return 2;
                     }
                 };
-                let mut buf = Vec::new();
-                if let Err(e) = report::list::render(format, &listing, &mut buf) {
-                    eprintln!("meshgate: error: cannot render the list: {e}");
-                    return 2;
-                }
-                return match emit(output.as_ref(), &buf) {
+                return match write_output(output.as_ref(), |w| {
+                    report::list::render(format, &listing, w)
+                }) {
                     Ok(()) => 0,
                     Err(e) => {
                         eprintln!("meshgate: error: {e}");
@@ -265,17 +277,14 @@ pub fn run(cli: Cli) -> u8 {
                 quiet,
                 path_prefix: path_prefix(&path),
             };
-            let mut buf = Vec::new();
-            if let Err(e) = report::render(format, &report, &render_opts, &mut buf) {
-                eprintln!("meshgate: error: cannot render the report: {e}");
-                return 2;
-            }
             if format != report::Format::Human {
                 for e in &report.errors {
                     eprintln!("meshgate: error: {e}");
                 }
             }
-            if let Err(e) = emit(output.as_ref(), &buf) {
+            if let Err(e) = write_output(output.as_ref(), |w| {
+                report::render(format, &report, &render_opts, w)
+            }) {
                 eprintln!("meshgate: error: {e}");
                 return 2;
             }

@@ -171,6 +171,15 @@ fn output_file_and_quiet() {
     let q = meshgate(&["check", "fixtures/mesh", "-q", "--color", "never"]);
     assert!(!q.stdout.contains("Checked "));
     assert!(q.stdout.contains("-->"));
+    // An output file that cannot be written: exit 2, and the message names it.
+    let bad = t.path().join("no/such/dir/report.json");
+    let r = meshgate(&["check", "fixtures/mesh", "--output", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cannot write") && r.stderr.contains("report.json"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
