@@ -314,9 +314,11 @@ impl Mesh {
                 )
             })
             .collect();
-        let products: regorus::value::Object = self
+        // Built in parallel (it is serial time otherwise: ~30 ms on 10k products), then
+        // collected in order.
+        let entries: Vec<(Value, Value)> = self
             .products
-            .iter()
+            .par_iter()
             .map(|p| {
                 (
                     Value::from(p.path.as_str()),
@@ -332,6 +334,7 @@ impl Mesh {
                 )
             })
             .collect();
+        let products: regorus::value::Object = entries.into_iter().collect();
         obj(vec![(
             "meshgate",
             obj(vec![(
