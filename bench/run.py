@@ -4,7 +4,8 @@
 For 1k and 10k products (bench/gen_mesh.py), with 1 and 2 threads, it times
 `meshgate check --parse-only` (discover + read + parse: the baseline) and the
 full `meshgate check` with the shipped policy library (best of --runs), and
-reports peak RSS. With the Go OPA engine available (bench/opa_eval.py), it
+reports peak RSS; `check` uses the default evaluator (the interpreter), `check-vm`
+`--evaluator vm`. With the Go OPA engine available (bench/opa_eval.py), it
 also evaluates the same policies on the same parsed inputs
 (`meshgate inspect --bundle`) and compares evaluation time.
 
@@ -51,18 +52,20 @@ def main():
         if not mesh.is_dir():
             subprocess.run([sys.executable, str(ROOT / "bench" / "gen_mesh.py"), str(n), str(mesh)], check=True)
         rows = {}
-        for mode, extra in [("parse-only", ["--parse-only"]), ("check", [])]:
+        for mode, extra in [("parse-only", ["--parse-only"]), ("check", []), ("check-vm", ["--evaluator", "vm"])]:
             for threads in (1, 2):
                 args = [str(BIN), "check", str(mesh), "--format", "json", "--output", "/dev/null", "--threads", str(threads), *extra]
                 wall, rss = best(args, a.runs)
                 rows[(mode, threads)] = wall
                 print(f"{n:>8} {mode:<10} {threads:>7} {wall:>8.3f} {n / wall:>11.0f} {rss:>9.1f}", flush=True)
-        for t in (1, 2):
-            ratio = rows[("check", t)] / rows[("parse-only", t)]
-            print(f"{n:>8} check / parse-only ({t} thread{'s' if t > 1 else ''}): {ratio:.2f}x")
-        print(f"{n:>8} speed-up 1 -> 2 threads: {rows[('check', 1)] / rows[('check', 2)]:.2f}x")
+        for mode in ("check", "check-vm"):
+            for t in (1, 2):
+                ratio = rows[(mode, t)] / rows[("parse-only", t)]
+                print(f"{n:>8} {mode} / parse-only ({t} thread{'s' if t > 1 else ''}): {ratio:.2f}x")
+            print(f"{n:>8} {mode} speed-up 1 -> 2 threads: {rows[(mode, 1)] / rows[(mode, 2)]:.2f}x")
         eval_1 = rows[("check", 1)] - rows[("parse-only", 1)]
-        print(f"{n:>8} meshgate evaluation only (check - parse-only, 1 thread): {eval_1:.3f} s")
+        eval_vm = rows[("check-vm", 1)] - rows[("parse-only", 1)]
+        print(f"{n:>8} meshgate evaluation only (check - parse-only, 1 thread): {eval_1:.3f} s interpreter, {eval_vm:.3f} s vm")
         if not a.no_opa:
             bundle = WORK / f"bundle-{n}.json"
             with open(bundle, "w") as f:
@@ -75,7 +78,7 @@ def main():
             else:
                 t = json.loads(p.stdout)["timing"]
                 print(f"{n:>8} Go OPA evaluation (same policies, same parsed inputs, 1 thread): {t['eval_seconds']:.3f} s ({t['products_per_second']:.0f} products/s)")
-                print(f"{n:>8} meshgate evaluation vs Go OPA: {t['eval_seconds'] / max(eval_1, 1e-9):.2f}x faster")
+                print(f"{n:>8} meshgate evaluation vs Go OPA: {t['eval_seconds'] / max(eval_1, 1e-9):.2f}x faster (interpreter), {t['eval_seconds'] / max(eval_vm, 1e-9):.2f}x (vm)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-//! Differential tests of regorus's two evaluators: the bytecode VM (the default) and the
-//! interpreter (the reference) must give the same bytes on every fixture, including the broken
-//! ones, where the VM hands over to the interpreter.
+//! Differential tests of regorus's two evaluators: the interpreter (the default and the
+//! reference) and the opt-in bytecode VM must give the same bytes on every fixture, including
+//! the broken ones, where the VM hands over to the interpreter.
 
 mod common;
 
@@ -45,13 +45,42 @@ fn the_vm_and_the_interpreter_agree_on_every_fixture() {
 }
 
 #[test]
-fn the_default_evaluator_is_the_vm() {
+fn the_default_evaluator_is_the_interpreter() {
     let default = meshgate(&["check", "fixtures/mesh", "--format", "json"]);
-    let (vm, _) = both(
+    let (_, interpreter) = both(
         &common::repo(),
         &["check", "fixtures/mesh", "--format", "json"],
     );
-    assert_same(&default, &vm);
+    assert_same(&default, &interpreter);
+}
+
+/// regorus 0.14.1's VM treats an error inside a rule body (here a type error in `lower`) as the
+/// body not matching, so it cannot fail closed: the default evaluator reports the error, and
+/// `--evaluator vm` says it does not.
+#[test]
+fn runtime_errors_fail_closed_by_default_and_the_vm_warns() {
+    let t = mesh_with_policy(
+        "package t\n\ndeny contains \"lower-case name\" if lower(input.n) == \"a\"\n",
+        "n: 5\n",
+    );
+    let default = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(default.code, 2, "{}", default.stdout);
+    assert!(
+        default.stdout.contains("policy failed to evaluate"),
+        "{}",
+        default.stdout
+    );
+    assert!(
+        default.stdout.contains("\"status\": \"error\""),
+        "{}",
+        default.stdout
+    );
+    let vm = meshgate_in(t.path(), &["check", ".", "--evaluator", "vm"]);
+    assert!(
+        vm.stderr.contains("does not report runtime errors"),
+        "{}",
+        vm.stderr
+    );
 }
 
 fn mesh_with_policy(policy: &str, descriptor: &str) -> tempfile::TempDir {
