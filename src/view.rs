@@ -49,6 +49,14 @@ struct View {
 }
 
 impl View {
+    /// Copies a member that must be a list; anything else is left out of the view.
+    fn copy_list(&mut self, key: &str, src: Option<&Entry>) {
+        self.copy(
+            key,
+            src.filter(|e| matches!(e.value.value, NodeValue::Array(_))),
+        );
+    }
+
     /// Copies a source member under a new key, keeping its spans.
     fn copy(&mut self, key: &str, src: Option<&Entry>) {
         if let Some(e) = src {
@@ -161,11 +169,13 @@ fn as_text(node: &Node) -> Option<Node> {
     node.scalar_text().map(|t| string(node.span, t))
 }
 
-/// A list of ports, each built by `port` from the source item; `None` when the source has none.
+/// A list of ports, each built by `port` from the source item; `None` when the source has none
+/// or has something other than a list (a list field of the view is always a list, so policies
+/// can iterate it without checking its type).
 fn ports(src: Option<&Entry>, port: impl Fn(&Node) -> Vec<Entry>) -> Option<(Span, Node)> {
     let e = src?;
     if !matches!(e.value.value, NodeValue::Array(_)) {
-        return Some((e.key_span, e.value.clone()));
+        return None;
     }
     let list = items(&e.value)
         .iter()
@@ -260,7 +270,7 @@ fn bitol(v: &mut View, root: &Node) {
         }
         v.put("team", t.key_span, object(t.value.span, entries));
     }
-    v.copy("tags", root.entry("tags"));
+    v.copy_list("tags", root.entry("tags"));
     if let Some((span, list)) = ports(root.entry("inputPorts"), |p| {
         pick(vec![
             ("name", p.entry("name")),
@@ -310,7 +320,7 @@ fn dpds(v: &mut View, root: &Node) {
         &[owner, root.entry("info")],
         root,
     );
-    v.copy("tags", root.entry("tags"));
+    v.copy_list("tags", root.entry("tags"));
     let interface = root.get("interfaceComponents");
     let ic = |k: &str| interface.and_then(|n| n.entry(k));
     if let Some((span, list)) = ports(ic("inputPorts"), |p| {
@@ -379,7 +389,7 @@ fn odpi(v: &mut View, root: &Node) {
         &[holder, root.entry("product")],
         root,
     );
-    v.copy("tags", d("tags"));
+    v.copy_list("tags", d("tags"));
     if let Some(access) = product.entry("dataAccess") {
         if let NodeValue::Object(methods) = &access.value.value {
             let sla = product.get("SLA");
@@ -437,7 +447,7 @@ fn dps(v: &mut View, root: &Node) {
         &[owner, root.entry("info")],
         root,
     );
-    v.copy("tags", root.entry("tags"));
+    v.copy_list("tags", root.entry("tags"));
     if let Some((span, list)) = ports(root.entry("inputPorts"), |p| {
         pick(vec![
             ("name", p.entry("name").or_else(|| p.entry("id"))),
@@ -489,7 +499,10 @@ fn witboost(v: &mut View, root: &Node) {
             object(group.value.span, vec![renamed("name", group)]),
         );
     }
-    if let Some(tags) = root.entry("tags") {
+    if let Some(tags) = root
+        .entry("tags")
+        .filter(|t| matches!(t.value.value, NodeValue::Array(_)))
+    {
         // Witboost tags are objects `{tagFQN: …}`; the view lists the names.
         let list = items(&tags.value)
             .iter()
@@ -553,6 +566,28 @@ mod tests {
         let (span, found) = view.locate(&parse_path(path).unwrap());
         assert!(found, "{path} not in the view");
         span.start
+    }
+
+    #[test]
+    fn list_fields_that_are_not_lists_are_left_out() {
+        // A malformed descriptor: the view's lists stay lists (policies iterate them
+        // without checking), the scalars are kept.
+        let (v, _) = view_of(
+            "apiVersion: v1.0.0\nkind: DataProduct\nid: p\nname: n\ntags: pii\ninputPorts: 5\noutputPorts: \"\"\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["id"], json!("p"));
+        for key in ["tags", "input_ports", "output_ports"] {
+            assert!(v.get(key).is_none(), "{key}: {v}");
+        }
+        let (v, _) = view_of(
+            "{\"dataProductDescriptor\": \"1.0.0\", \"info\": {\"name\": \"n\"}, \"tags\": {\"a\": 1}, \"interfaceComponents\": {\"outputPorts\": {\"x\": 1}}}",
+            Format::Json,
+        );
+        assert!(
+            v.get("tags").is_none() && v.get("output_ports").is_none(),
+            "{v}"
+        );
     }
 
     #[test]
