@@ -26,6 +26,11 @@ standard := data.meshgate.product.standard
 # silent for them.
 view := data.meshgate.product.view
 
+# `x` when it is a list. The descriptor's own lists are iterated through it, so
+# that a value of another type (a malformed descriptor) leaves the rule silent
+# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
+as_list(x) := x if is_array(x)
+
 min_length := 20
 
 placeholders := {"tbd", "tba", "todo", "n/a", "na", "none", "-", "...", "wip", "description", "purpose", "to be defined"}
@@ -72,9 +77,9 @@ purpose_field := {
 
 # The descriptor's own list of output ports, for the standards whose view
 # lists them one for one and in order (view.output_ports[i] is element i).
-source_output_ports := input.outputPorts if standard in {"bitol-odps", "dps"}
+source_output_ports := as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
 
-source_output_ports := input.interfaceComponents.outputPorts if standard == "dpds"
+source_output_ports := as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
 
 # An output port that is still a bare `{"$ref": ...}` (meshgate could not
 # resolve it and reports it as meshgate.ref): it is checked where it points to.

@@ -30,6 +30,11 @@ standard := data.meshgate.product.standard
 # silent for them.
 view := data.meshgate.product.view
 
+# `x` when it is a list. The descriptor's own lists are iterated through it, so
+# that a value of another type (a malformed descriptor) leaves the rule silent
+# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
+as_list(x) := x if is_array(x)
+
 # The statuses each standard allows, in lifecycle order.
 allowed := {
 	"bitol-odps": ["proposed", "draft", "active", "deprecated", "retired"],
@@ -128,7 +133,7 @@ has_sunset_hint if {
 
 has_sunset_hint if {
 	standard == "bitol-odps"
-	some cp in input.customProperties
+	some cp in as_list(input.customProperties)
 	is_string(cp.property)
 	lower(cp.property) in sunset_properties
 }
@@ -141,12 +146,13 @@ has_sunset_hint if {
 
 has_sunset_hint if {
 	standard == "dpds"
-	some port in input.interfaceComponents.outputPorts
+	some port in as_list(input.interfaceComponents.outputPorts)
 	port.promises.deprecationPolicy
 }
 
 has_sunset_hint if {
 	standard == "dps"
+	is_object(input.custom)
 	some key, value in input.custom
 	lower(key) in sunset_properties
 	value

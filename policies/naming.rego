@@ -29,6 +29,11 @@ standard := data.meshgate.product.standard
 # silent for them.
 view := data.meshgate.product.view
 
+# `x` when it is a list. The descriptor's own lists are iterated through it, so
+# that a value of another type (a malformed descriptor) leaves the rule silent
+# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
+as_list(x) := x if is_array(x)
+
 nonempty(s) if {
 	is_string(s)
 	trim_space(s) != ""
@@ -173,7 +178,7 @@ warn contains {
 	standard == "dpds"
 	fqn_well_formed
 	some kind in ["inputPorts", "outputPorts"]
-	some i, port in input.interfaceComponents[kind]
+	some i, port in as_list(input.interfaceComponents[kind])
 	nonempty(port.fullyQualifiedName)
 	not startswith(port.fullyQualifiedName, concat("", [fqn, ":"]))
 }

@@ -29,6 +29,11 @@ standard := data.meshgate.product.standard
 # silent for them.
 view := data.meshgate.product.view
 
+# `x` when it is a list. The descriptor's own lists are iterated through it, so
+# that a value of another type (a malformed descriptor) leaves the rule silent
+# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
+as_list(x) := x if is_array(x)
+
 nonempty(s) if {
 	is_string(s)
 	trim_space(s) != ""
@@ -53,9 +58,9 @@ sla_field := {
 
 # The descriptor's own list of output ports, for the standards whose view
 # lists them one for one and in order (view.output_ports[i] is element i).
-source_output_ports := input.outputPorts if standard in {"bitol-odps", "dps"}
+source_output_ports := as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
 
-source_output_ports := input.interfaceComponents.outputPorts if standard == "dpds"
+source_output_ports := as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
 
 # An output port that is still a bare `{"$ref": ...}` (meshgate could not
 # resolve it and reports it as meshgate.ref): it is checked where it points to.
@@ -137,10 +142,18 @@ terms(s) := s if {
 
 # The terms of each port's SLA, and the availabilities they state, by port
 # index: computed once per port and shared by the rules below (a function is
-# evaluated again at every call).
-port_terms[i] := terms(s) if some i, s in slas
+# evaluated again at every call). The function's result is bound in the body,
+# not written as the rule's value: regorus fails a partial object rule whose
+# value is a call that is undefined for an earlier key ("not an object").
+port_terms[i] := t if {
+	some i, s in slas
+	t := terms(s)
+}
 
-port_availabilities[i] := availabilities(t) if some i, t in port_terms
+port_availabilities[i] := stated if {
+	some i, t in port_terms
+	stated := availabilities(t)
+}
 
 availability_keys := {"availability", "uptime", "upTime"}
 
@@ -153,7 +166,7 @@ freshness_dimensions := {"updatefrequency", "frequency", "freshness", "latency",
 
 # Every availability the terms state, as [value, path].
 availabilities(t) := {[t.value[k], array.concat(t.path, [k])] | some k in availability_keys; t.value[k] != null} | {[d.objective, array.concat(t.path, ["dimensions", j, "objective"])] |
-	some j, d in t.value.dimensions
+	some j, d in as_list(t.value.dimensions)
 	is_string(d.dimension)
 	lower(d.dimension) in availability_dimensions
 	d.objective != null
@@ -165,7 +178,7 @@ has_freshness(t) if {
 }
 
 has_freshness(t) if {
-	some d in t.value.dimensions
+	some d in as_list(t.value.dimensions)
 	is_string(d.dimension)
 	lower(d.dimension) in freshness_dimensions
 }
