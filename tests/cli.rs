@@ -2,9 +2,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{meshgate, meshgate_in};
+use common::{meshgate, meshgate_in, write};
 
 use serde_json::Value;
 
@@ -227,12 +225,6 @@ fn broken_descriptors_each_give_one_located_finding_and_the_rest_is_checked() {
             .all(|f| f["policy"] != "meshgate.parse"));
     }
     assert!(doc["summary"]["evaluations"].as_u64().unwrap() > 0);
-}
-
-fn write(root: &Path, rel: &str, body: &[u8]) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, body).unwrap();
 }
 
 const GOOD: &str =

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{meshgate, meshgate_in, Run};
+use common::{meshgate, meshgate_in, write, Run};
 
 fn both(dir: &Path, args: &[&str]) -> (Run, Run) {
     let with = |evaluator: &str| {
@@ -85,12 +85,13 @@ fn runtime_errors_fail_closed_by_default_and_the_vm_warns() {
 
 fn mesh_with_policy(policy: &str, descriptor: &str) -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
-    let product = t.path().join("domains/d/products/p");
-    std::fs::create_dir_all(&product).unwrap();
-    std::fs::create_dir_all(t.path().join("policies")).unwrap();
-    std::fs::write(t.path().join("domains/d/domain.yaml"), "name: d\n").unwrap();
-    std::fs::write(product.join("dataproduct.yaml"), descriptor).unwrap();
-    std::fs::write(t.path().join("policies/p.rego"), policy).unwrap();
+    write(t.path(), "domains/d/domain.yaml", "name: d\n");
+    write(
+        t.path(),
+        "domains/d/products/p/dataproduct.yaml",
+        descriptor,
+    );
+    write(t.path(), "policies/p.rego", policy);
     t
 }
 

@@ -7,9 +7,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{meshgate, meshgate_in, repo};
+use common::{meshgate, meshgate_in, repo, write};
 use serde_json::{json, Value};
 
 /// xorshift64: deterministic, good enough to pick mutations.
@@ -82,12 +80,6 @@ fn inputs(mesh: &str) -> Vec<Value> {
         }
     }
     out
-}
-
-fn write(root: &Path, rel: &str, body: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, body).unwrap();
 }
 
 #[test]

@@ -35,3 +35,10 @@ pub fn meshgate_in(dir: &Path, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Writes `body` to `root/rel`, creating the folders on the way.
+pub fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("a file path")).expect("create folders");
+    std::fs::write(p, body).expect("write file");
+}
