@@ -9,6 +9,7 @@ use crate::check::{self, CheckOptions};
 use crate::engine::Evaluator;
 use crate::findings::Severity;
 use crate::inspect;
+use crate::mesh::{self, LoadSettings};
 use crate::report::{self, RenderOptions};
 
 /// meshgate: policy-as-code governance for data meshes.
@@ -63,6 +64,28 @@ pub enum EvaluatorChoice {
     Vm,
 }
 
+/// How to read the mesh: flags shared by every command that loads one.
+#[derive(Debug, Clone, clap::Args)]
+struct MeshArgs {
+    /// Global policy folder, relative to the working directory (repeatable); replaces
+    /// `policies` of meshgate.toml.
+    #[arg(long = "policy", short = 'p', value_name = "DIR")]
+    policy: Vec<String>,
+    /// Accept duplicate keys in descriptors (the last value wins) with a warning.
+    #[arg(long)]
+    lenient_keys: bool,
+}
+
+impl MeshArgs {
+    fn settings(&self, root: &std::path::Path) -> LoadSettings {
+        LoadSettings {
+            root: root.to_path_buf(),
+            policy_dirs: policy_dirs(root, &self.policy),
+            lenient_keys: self.lenient_keys,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Evaluate every policy on every data product of a mesh repository.
@@ -82,10 +105,8 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, short = 'j', value_name = "N")]
         threads: Option<usize>,
-        /// Global policy folder, relative to the working directory (repeatable); replaces
-        /// `policies` of meshgate.toml.
-        #[arg(long = "policy", short = 'p', value_name = "DIR")]
-        policy: Vec<String>,
+        #[command(flatten)]
+        mesh: MeshArgs,
         /// Print findings only, no summary.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -95,9 +116,6 @@ enum Command {
         /// Only find and parse descriptors (built-in checks); evaluate no policy.
         #[arg(long)]
         parse_only: bool,
-        /// Accept duplicate keys in descriptors (the last value wins) with a warning.
-        #[arg(long)]
-        lenient_keys: bool,
         /// List the descriptors found (standard, version, status) and exit; check nothing.
         #[arg(long)]
         list_products: bool,
@@ -117,12 +135,8 @@ enum Command {
         /// Print the whole mesh with its policies as one document (for other engines).
         #[arg(long)]
         bundle: bool,
-        /// Global policy folder (repeatable), as for `check`.
-        #[arg(long = "policy", short = 'p', value_name = "DIR")]
-        policy: Vec<String>,
-        /// Accept duplicate keys in descriptors (the last value wins), as for `check`.
-        #[arg(long)]
-        lenient_keys: bool,
+        #[command(flatten)]
+        mesh: MeshArgs,
     },
 }
 
@@ -137,11 +151,6 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
                 && std::env::var("TERM").map_or(true, |t| t != "dumb")
         }
     }
-}
-
-/// Writes `bytes` to `output` or stdout. A closed pipe is not an error.
-fn emit(output: Option<&PathBuf>, bytes: &[u8]) -> Result<(), String> {
-    write_output(output, |w| w.write_all(bytes))
 }
 
 /// Lets `render` write to FILE (created) or to standard output, buffered and streamed (a
@@ -219,131 +228,110 @@ fn lexical_clean(path: &std::path::Path) -> PathBuf {
     out
 }
 
-/// Runs the parsed command line and returns the process exit code.
+/// Runs the parsed command line and returns the process exit code. An error that stops a
+/// command is printed once, here, and exits 2.
 pub fn run(cli: Cli) -> u8 {
-    match cli.command {
+    let result = match cli.command {
         Command::Check {
             path,
             format,
             output,
             fail_on,
             threads,
-            policy,
+            mesh,
             quiet,
             color,
             parse_only,
-            lenient_keys,
             list_products,
             evaluator,
         } => {
             let opts = CheckOptions {
-                root: path.clone(),
-                policy_dirs: policy_dirs(&path, &policy),
+                load: mesh.settings(&path),
                 threads,
                 fail_on: fail_on.threshold(),
                 parse_only,
-                lenient_keys,
                 evaluator: match evaluator {
                     EvaluatorChoice::Vm => Evaluator::Vm,
                     EvaluatorChoice::Interpreter => Evaluator::Interpreter,
                 },
             };
             if list_products {
-                let listing = match check::list_products(&opts) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        eprintln!("meshgate: error: {e}");
-                        return 2;
-                    }
+                run_list(&opts, format, output.as_ref())
+            } else {
+                let render_opts = RenderOptions {
+                    color: use_color(color, output.is_some()),
+                    quiet,
+                    path_prefix: path_prefix(&path),
                 };
-                return match write_output(output.as_ref(), |w| {
-                    report::list::render(format, &listing, w)
-                }) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        eprintln!("meshgate: error: {e}");
-                        2
-                    }
-                };
+                run_check(&opts, format, output.as_ref(), &render_opts)
             }
-            if opts.evaluator == Evaluator::Vm && !opts.parse_only {
-                eprintln!(
-                    "meshgate: warning: --evaluator vm does not report runtime errors inside rules (regorus's VM treats them as the rule not matching): a policy that errors may pass"
-                );
-            }
-            let report = match check::check(&opts) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("meshgate: error: {e}");
-                    return 2;
-                }
-            };
-            let render_opts = RenderOptions {
-                color: use_color(color, output.is_some()),
-                quiet,
-                path_prefix: path_prefix(&path),
-            };
-            if format != report::Format::Human {
-                for e in &report.errors {
-                    eprintln!("meshgate: error: {e}");
-                }
-            }
-            if let Err(e) = write_output(output.as_ref(), |w| {
-                report::render(format, &report, &render_opts, w)
-            }) {
-                eprintln!("meshgate: error: {e}");
-                return 2;
-            }
-            report.exit_code()
         }
         Command::Inspect {
             path,
             repo,
             bundle,
-            policy,
-            lenient_keys,
-        } => {
-            let opts = CheckOptions {
-                root: path.clone(),
-                policy_dirs: policy_dirs(&path, &policy),
-                threads: None,
-                fail_on: None,
-                parse_only: false,
-                lenient_keys,
-                evaluator: Evaluator::default(),
-            };
-            let doc = if bundle {
-                let pool = match check::thread_pool(None) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        eprintln!("meshgate: error: {e}");
-                        return 2;
-                    }
-                };
-                pool.install(|| {
-                    let mesh = check::load_mesh(&opts).map_err(|e| e.to_string())?;
-                    inspect::bundle(&mesh).map_err(|e| e.to_string())
-                })
-            } else {
-                inspect::product_document(&path, repo.as_deref(), &opts).map_err(|e| e.to_string())
-            };
-            match doc {
-                Ok(doc) => {
-                    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-                    text.push('\n');
-                    match emit(None, text.as_bytes()) {
-                        Ok(()) => 0,
-                        Err(e) => {
-                            eprintln!("meshgate: error: {e}");
-                            2
-                        }
-                    }
-                }
-                Err(e) => {
-                    eprintln!("meshgate: error: {e}");
-                    2
-                }
-            }
+            mesh,
+        } => run_inspect(&path, repo.as_deref(), bundle, &mesh),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("meshgate: error: {e}");
+        2
+    })
+}
+
+/// `meshgate check --list-products`.
+fn run_list(
+    opts: &CheckOptions,
+    format: report::Format,
+    output: Option<&PathBuf>,
+) -> Result<u8, String> {
+    let listing = check::list_products(opts).map_err(|e| e.to_string())?;
+    write_output(output, |w| report::list::render(format, &listing, w))?;
+    Ok(0)
+}
+
+/// `meshgate check`.
+fn run_check(
+    opts: &CheckOptions,
+    format: report::Format,
+    output: Option<&PathBuf>,
+    render_opts: &RenderOptions,
+) -> Result<u8, String> {
+    if opts.evaluator == Evaluator::Vm && !opts.parse_only {
+        eprintln!(
+            "meshgate: warning: --evaluator vm does not report runtime errors inside rules (regorus's VM treats them as the rule not matching): a policy that errors may pass"
+        );
+    }
+    let report = check::check(opts).map_err(|e| e.to_string())?;
+    if format != report::Format::Human {
+        for e in &report.errors {
+            eprintln!("meshgate: error: {e}");
         }
     }
+    write_output(output, |w| report::render(format, &report, render_opts, w))?;
+    Ok(report.exit_code())
+}
+
+/// `meshgate inspect`.
+fn run_inspect(
+    path: &std::path::Path,
+    repo: Option<&std::path::Path>,
+    bundle: bool,
+    args: &MeshArgs,
+) -> Result<u8, String> {
+    let settings = args.settings(path);
+    let doc = if bundle {
+        let pool = check::thread_pool(None).map_err(|e| e.to_string())?;
+        pool.install(|| {
+            let mesh = mesh::load(&settings).map_err(|e| e.to_string())?;
+            inspect::bundle(&mesh).map_err(|e| e.to_string())
+        })?
+    } else {
+        inspect::product_document(path, repo, &settings).map_err(|e| e.to_string())?
+    };
+    write_output(None, |w| {
+        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    Ok(0)
 }

@@ -42,6 +42,32 @@ pub struct Inventory {
     /// Files that match the product globs but were left out by `exclude` (not the contents of
     /// excluded folders, which are not walked).
     pub excluded_products: Vec<String>,
+    /// Folders and files the walk could not read, sorted by path: what they hold is unknown,
+    /// so the check cannot be complete.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A folder or file the walk could not read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unreadable {
+    /// Repo-relative path.
+    pub path: String,
+    /// The I/O error.
+    pub message: String,
+}
+
+impl Unreadable {
+    fn of(root: &Path, fallback: &Path, e: &walkdir::Error) -> Unreadable {
+        let path = e.path().unwrap_or(fallback);
+        let message = match e.io_error() {
+            Some(io) => io.to_string(),
+            None => e.to_string(),
+        };
+        Unreadable {
+            path: rel_path(root, path),
+            message,
+        }
+    }
 }
 
 /// Why the walk could not be done.
@@ -105,6 +131,8 @@ struct Walked {
     subtrees: Vec<String>,
     /// Product files skipped by an `exclude` glob.
     excluded: Vec<String>,
+    /// What could not be read.
+    unreadable: Vec<Unreadable>,
 }
 
 impl Filters<'_> {
@@ -118,7 +146,13 @@ impl Filters<'_> {
             .sort_by_file_name()
             .into_iter();
         while let Some(entry) = it.next() {
-            let Ok(entry) = entry else { continue };
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    out.unreadable.push(Unreadable::of(self.root, dir, &e));
+                    continue;
+                }
+            };
             if entry.depth() == 0 {
                 continue;
             }
@@ -190,9 +224,11 @@ pub fn discover(
         .collect();
     let mut excluded = top.excluded;
     let mut files = top.files;
+    let mut unreadable = top.unreadable;
     for w in subtrees {
         files.extend(w.files);
         excluded.extend(w.excluded);
+        unreadable.extend(w.unreadable);
     }
     for rel in files {
         let parts: Vec<&str> = rel.split('/').collect();
@@ -242,7 +278,14 @@ pub fn discover(
             inv.missing_policy_dirs.push(dir);
             continue;
         }
-        for entry in WalkDir::new(&abs).sort_by_file_name().into_iter().flatten() {
+        for entry in WalkDir::new(&abs).sort_by_file_name() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    unreadable.push(Unreadable::of(root, &abs, &e));
+                    continue;
+                }
+            };
             let name = entry.file_name().to_string_lossy();
             if entry.file_type().is_file() && is_policy_file(&name) {
                 inv.global_policies.push(rel_path(root, entry.path()));
@@ -251,6 +294,9 @@ pub fn discover(
     }
     inv.global_policies.sort();
     inv.global_policies.dedup();
+    unreadable.sort();
+    unreadable.dedup();
+    inv.unreadable = unreadable;
     inv.domains.sort_by(|a, b| a.name.cmp(&b.name));
     inv.products.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(inv)
@@ -364,6 +410,49 @@ mod tests {
             inv.excluded_products,
             vec!["domains/a/_template/dataproduct.yaml"]
         );
+    }
+
+    #[test]
+    fn unreadable_folders_are_reported_not_dropped() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        touch(r, "domains/a/products/p/dataproduct.yaml");
+        touch(r, "domains/a/products/q/dataproduct.yaml");
+        touch(r, "policies/x.rego");
+        touch(r, "policies/locked/y.rego");
+        let locked = [r.join("domains/a/products/q"), r.join("policies/locked")];
+        for d in &locked {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o000)).unwrap();
+        }
+        let readable_anyway = std::fs::read_dir(&locked[0]).is_ok(); // running as root
+        let inv = discover(r, &Config::default(), &[]);
+        for d in &locked {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let inv = inv.unwrap();
+        if readable_anyway {
+            eprintln!("skipped: permissions are not enforced for this user (root); the error path is covered by walk_errors_name_the_path");
+            return;
+        }
+        let paths: Vec<&str> = inv.unreadable.iter().map(|u| u.path.as_str()).collect();
+        assert_eq!(paths, vec!["domains/a/products/q", "policies/locked"]);
+    }
+
+    #[test]
+    fn walk_errors_name_the_path() {
+        // A symlink loop is a walk error whatever the user's rights (walkdir reports it when
+        // following links; meshgate does not follow them, so use a dangling root instead).
+        let t = tempfile::tempdir().unwrap();
+        let missing = t.path().join("gone");
+        let e = WalkDir::new(&missing)
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap_err();
+        let u = Unreadable::of(t.path(), &missing, &e);
+        assert_eq!(u.path, "gone");
+        assert!(u.message.contains("No such file"), "{}", u.message);
     }
 
     #[test]

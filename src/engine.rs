@@ -9,20 +9,27 @@ use regorus::rvm::vm::ExecutionMode;
 use regorus::rvm::{Program, RegoVM};
 use regorus::{CompiledPolicy, Value};
 
+use crate::data::{self, WITH_PRODUCT};
 use crate::descriptor::{format_path, parse_path, PathSeg};
 use crate::findings::{Finding, Location, Severity};
-use crate::policy::{execution_timer, split_regorus_error, Library, Policy, PolicySet};
+use crate::model::Outcome;
+use crate::policy::{Library, Policy, PolicySet};
 use crate::product::Product;
+use crate::rego::{execution_timer, split_regorus_error};
+use crate::rules::POLICY_ERROR_ID;
 
 /// What evaluating one product produced.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct Evaluation {
     /// Policy findings (unsorted).
     pub findings: Vec<Finding>,
     /// Whether some policy failed to evaluate on it (fail closed).
     pub errored: bool,
     /// Number of policies evaluated.
     pub evaluations: usize,
+    /// The outcome of every policy of the product's set: (index into [`Library::policies`],
+    /// outcome), in set order. Empty when the product was not evaluated.
+    pub outcomes: Vec<(usize, Outcome)>,
 }
 
 fn member_path(v: &Value) -> Option<Vec<PathSeg>> {
@@ -83,22 +90,16 @@ fn member(v: &Value) -> Result<Member, String> {
     }
 }
 
-/// Drops run-dependent details (elapsed nanoseconds) so output is deterministic.
-fn stable_message(message: &str) -> String {
-    match message.find(" (elapsed=") {
-        Some(i) if message.starts_with("execution exceeded time limit") => {
-            let limit = message[i..].split("limit=").nth(1).and_then(|r| {
-                r.trim_end_matches(')')
-                    .trim_end_matches("ns")
-                    .parse::<u128>()
-                    .ok()
-            });
-            match limit {
-                Some(ns) => format!("execution exceeded the time limit of {} ms", ns / 1_000_000),
-                None => message[..i].to_string(),
-            }
-        }
-        _ => message.to_string(),
+/// Drops run-dependent details (elapsed and remaining time) so output is deterministic: a
+/// time-out is reported with the configured per-product limit.
+fn stable_message(message: &str, timeout: Duration) -> String {
+    if message.starts_with("execution exceeded time limit") {
+        format!(
+            "execution exceeded the time limit of {} ms",
+            timeout.as_millis()
+        )
+    } else {
+        message.to_string()
     }
 }
 
@@ -137,16 +138,6 @@ fn rule_ref(package: &str, rule: &str) -> String {
     }
     out
 }
-
-/// The `with` clause that gives a query the product's descriptor as `input` and its facts as
-/// `data.meshgate.product`, both taken from the wrapper set as the engine's input.
-///
-/// Facts go through `with` rather than `Engine::add_data` because adding data un-prepares a
-/// regorus engine: every product would then pay for re-analysing all policies (measured: ~75% of
-/// the run). `with` keeps one prepared engine per worker. OPA gives the same semantics, so
-/// `opa eval` on what `meshgate inspect` prints reproduces the verdict.
-const WITH_PRODUCT: &str =
-    " with input as input.descriptor with data.meshgate.product as input.product";
 
 /// Package of the module meshgate adds to each worker's engine to evaluate every rule of a set
 /// in one rule evaluation (reserved: user policies cannot declare `meshgate.*`).
@@ -317,18 +308,6 @@ fn run_to_completion_is_exact(program: &Program) -> bool {
     })
 }
 
-/// `data` with the product's facts at `data.meshgate.product` (the mesh is shared, not copied).
-fn product_data(data: &Value, facts: &Value) -> Value {
-    let mut data = data.clone();
-    if let Ok(root) = data.as_object_mut() {
-        let meshgate = root.get_or_insert_with(Value::from("meshgate"), Value::new_object);
-        if let Ok(m) = meshgate.as_object_mut() {
-            m.insert(Value::from("product"), facts.clone());
-        }
-    }
-    data
-}
-
 /// The queries a worker runs for one policy set, built once per set.
 struct SetQueries {
     /// A module whose rule `results` is `[data.a.deny, data.a.warn, …]` evaluated `with` the
@@ -395,7 +374,7 @@ fn rule_values(
     let queries = &w.prepared.queries;
     let n = queries.each.len();
     if let (Some(vm), Some(program)) = (&mut w.vm, &w.prepared.program) {
-        if vm.set_data(product_data(data, &p.facts)).is_ok() {
+        if vm.set_data(data::with_product(data, &p.facts)).is_ok() {
             vm.set_input(input.clone());
             if let Ok(Value::Array(items)) = vm.execute_entry_point_by_name(&program.entry) {
                 if items.len() == n {
@@ -411,16 +390,11 @@ fn rule_values(
         let _ = engine.add_policy("<meshgate>".to_string(), queries.module.clone());
         engine
     });
-    let wrapper: Value = [
-        (Value::from("descriptor"), input.clone()),
-        (Value::from("product"), p.facts.clone()),
-    ]
-    .into_iter()
-    .collect::<regorus::value::Object>()
-    .into();
-    engine.set_input(wrapper);
+    engine.set_input(data::wrapper(input, &p.facts));
     match engine.eval_rule(format!("data.{EVAL_PACKAGE}.results")) {
         Ok(Value::Array(items)) if items.len() == n => items.iter().cloned().map(Ok).collect(),
+        // Each rule on its own, each under its own time limit (regorus restarts its timer at
+        // every evaluation): a rule that runs away does not keep the others from being checked.
         _ => queries
             .each
             .iter()
@@ -441,41 +415,69 @@ fn eval_product(
     lib: &Library,
     p: &Product,
     input: &Value,
-) -> Outcome {
+) -> Evaluation {
     let values = rule_values(w, data, p, input);
     let queries = &w.prepared.queries;
-    let mut out = Outcome::default();
-    let mut last_policy = None;
+    let timeout = w.timeout;
+    let mut out = Evaluation::default();
     for ((pi, rule, _), result) in queries.each.iter().zip(values) {
         let policy: &Policy = &lib.policies[*pi];
-        if last_policy != Some(*pi) {
+        if out.outcomes.last().map(|(i, _)| i) != Some(pi) {
             out.evaluations += 1;
-            last_policy = Some(*pi);
+            out.outcomes.push((*pi, Outcome::Pass));
         }
+        let findings_before = out.findings.len();
+        let errored_before = out.errored;
+        out.errored = false;
+        eval_rule_value(&mut out, p, policy, rule, result, timeout);
+        // The policy's outcome: error beats fail beats pass, over all its rules.
+        if let Some((_, o)) = out.outcomes.last_mut() {
+            if out.errored {
+                *o = Outcome::Error;
+            } else if out.findings.len() > findings_before && *o == Outcome::Pass {
+                *o = Outcome::Fail;
+            }
+        }
+        out.errored |= errored_before;
+    }
+    out
+}
+
+/// Turns one rule's value on a product into findings (or an error finding).
+fn eval_rule_value(
+    out: &mut Evaluation,
+    p: &Product,
+    policy: &Policy,
+    rule: &'static str,
+    result: Result<Value, String>,
+    timeout: Duration,
+) {
+    {
         let error = |message: String, location: Option<Location>| {
             let help = error_help(&message);
             Finding {
-                product: p.path.clone(),
+                product: Some(p.path.clone()),
                 domain: p.domain.clone(),
                 policy: policy.package.clone(),
                 rule: rule.to_string(),
-                id: Some("policy-error".to_string()),
+                id: Some(POLICY_ERROR_ID.to_string()),
                 severity: Severity::Error,
                 message: format!("policy failed to evaluate: {message}"),
                 path: None,
                 location,
                 help,
+                fingerprint: String::new(),
             }
         };
         let value = match result {
             Ok(v) => v,
             Err(e) => {
                 let (loc, message) = split_regorus_error(&e);
-                let message = stable_message(&message);
+                let message = stable_message(&message, timeout);
                 let location = loc.map(|(file, pos)| Location::new(&file, pos, 1));
                 out.findings.push(error(message, location));
                 out.errored = true;
-                continue;
+                return;
             }
         };
         let members: Vec<&Value> = match &value {
@@ -491,7 +493,7 @@ fn eval_product(
                     None,
                 ));
                 out.errored = true;
-                continue;
+                return;
             }
         };
         for m in members {
@@ -499,7 +501,7 @@ fn eval_product(
                 Ok(m) => {
                     let location = p.locate(m.path.as_deref().unwrap_or(&[]));
                     out.findings.push(Finding {
-                        product: p.path.clone(),
+                        product: Some(p.path.clone()),
                         domain: p.domain.clone(),
                         policy: policy.package.clone(),
                         rule: rule.to_string(),
@@ -509,6 +511,7 @@ fn eval_product(
                         path: m.path.as_deref().map(format_path),
                         location,
                         help: policy.metadata.remediation.clone(),
+                        fingerprint: String::new(),
                     });
                 }
                 Err(why) => {
@@ -519,7 +522,6 @@ fn eval_product(
             }
         }
     }
-    out
 }
 
 /// A policy set made ready once, before the workers start: its queries and, with the VM, its
@@ -537,6 +539,8 @@ struct Worker<'a> {
     vm: Option<RegoVM>,
     /// Interpreter engine with the `with` module (fallback and reference), made on first use.
     engine: Option<regorus::Engine>,
+    /// The time limit of one product.
+    timeout: Duration,
 }
 
 /// Evaluates every product that parsed against the policy set of its domain, in parallel.
@@ -547,7 +551,7 @@ pub fn evaluate(
     lib: &Library,
     data: &Value,
     opts: &EvalOptions,
-) -> Vec<Outcome> {
+) -> Vec<Evaluation> {
     let prepared: HashMap<Option<String>, Prepared<'_>> = std::iter::once((None, &lib.global))
         .chain(lib.domains.iter().map(|(d, s)| (Some(d.clone()), s)))
         .filter(|(_, set)| !set.policies.is_empty())
@@ -569,7 +573,7 @@ pub fn evaluate(
         .par_iter()
         .map_init(HashMap::<Option<String>, Worker<'_>>::new, |workers, p| {
             let Some(input) = &p.input else {
-                return Outcome::default();
+                return Evaluation::default();
             };
             let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
                 p.domain.clone()
@@ -578,12 +582,13 @@ pub fn evaluate(
             };
             let Some(ready) = prepared.get(&key) else {
                 // A set without policies.
-                return Outcome::default();
+                return Evaluation::default();
             };
             let w = workers.entry(key).or_insert_with(|| Worker {
                 prepared: ready,
                 vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
                 engine: None,
+                timeout: opts.timeout,
             });
             eval_product(w, data, lib, p, input)
         })

@@ -50,7 +50,7 @@ impl FromStr for Severity {
     }
 }
 
-/// A place in a file: 1-based line and column, and how many characters to underline.
+/// A span in a file: 1-based start line and column, and its end (exclusive, on the same line).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
     /// Repo-relative path of the file.
@@ -59,19 +59,31 @@ pub struct Location {
     pub line: u32,
     /// 1-based column, in characters.
     pub column: u32,
-    /// Characters to underline (not part of the JSON schema).
-    #[serde(skip)]
-    pub len: u32,
+    /// 1-based line of the span's end (meshgate's spans are within one line).
+    pub end_line: u32,
+    /// 1-based column of the first character after the span (exclusive end, as SARIF's
+    /// `endColumn`); at least `column + 1`.
+    pub end_column: u32,
 }
 
 impl Location {
-    /// A location at `pos` in `file`.
+    /// A location at `pos` in `file`, `len` characters long (at least 1).
     pub fn new(file: &str, pos: Pos, len: u32) -> Location {
         Location {
             file: file.to_string(),
             line: pos.line,
             column: pos.column,
-            len: len.max(1),
+            end_line: pos.line,
+            end_column: pos.column.saturating_add(len.max(1)),
+        }
+    }
+
+    /// How many characters the span covers on its line (at least 1).
+    pub fn width(&self) -> u32 {
+        if self.end_line == self.line {
+            self.end_column.saturating_sub(self.column).max(1)
+        } else {
+            1
         }
     }
 }
@@ -90,15 +102,14 @@ pub const POLICY_LAYOUT: &str = "meshgate.layout";
 pub const POLICY_REF: &str = "meshgate.ref";
 /// Policy id of the note that a file is a template and was skipped.
 pub const POLICY_TEMPLATE: &str = "meshgate.template";
-/// Policy id used for failures of the engine itself on a product (policy errors, time-outs).
-pub const POLICY_EVAL: &str = "meshgate.eval";
 
-/// One problem found on one data product.
+/// One problem found on one data product, or on one domain's `domain.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Repo-relative path of the product descriptor.
-    pub product: String,
-    /// The product's domain (its folder's), if it is in one.
+    /// Repo-relative path of the product descriptor; `null` for a finding on a domain file
+    /// (then `domain` is set) or on the repository itself.
+    pub product: Option<String>,
+    /// The product's domain (its folder's), or the domain a domain-level finding is about.
     pub domain: Option<String>,
     /// The policy: Rego package without `data.`, or a built-in `meshgate.*` id.
     pub policy: String,
@@ -116,10 +127,14 @@ pub struct Finding {
     pub location: Option<Location>,
     /// How to fix it (the policy's remediation), when known.
     pub help: Option<String>,
+    /// A stable identity of the finding that survives line shifts, key reordering and
+    /// unrelated edits (see [`crate::model::fingerprint`]); set when the report is assembled.
+    pub fingerprint: String,
 }
 
 impl Finding {
-    /// A finding of a built-in check (`meshgate.*`): its rule is also its id, and it is located.
+    /// A finding of a built-in check (`meshgate.*`) on a product: its rule is also its id, and
+    /// it is located.
     #[allow(clippy::too_many_arguments)]
     pub fn builtin(
         policy: &str,
@@ -132,7 +147,7 @@ impl Finding {
         help: Option<String>,
     ) -> Finding {
         Finding {
-            product: product.to_string(),
+            product: Some(product.to_string()),
             domain: domain.map(str::to_string),
             policy: policy.to_string(),
             rule: rule.to_string(),
@@ -142,13 +157,34 @@ impl Finding {
             path: None,
             location: Some(location),
             help,
+            fingerprint: String::new(),
         }
     }
 
-    /// The order findings are reported in: product, policy, rule, message, then the rest.
+    /// The code a reader looks up: `policy/id`, or `policy/rule` when the member gave no id
+    /// (`meshgate.parse/syntax`, `governance.ownership/owner-missing`, `orders.retention/deny`).
+    pub fn code(&self) -> String {
+        format!(
+            "{}/{}",
+            self.policy,
+            self.id.as_deref().unwrap_or(&self.rule)
+        )
+    }
+
+    /// The file the finding is about: the product descriptor, else the file it is located in.
+    pub fn subject(&self) -> &str {
+        match (&self.product, &self.location) {
+            (Some(p), _) => p,
+            (None, Some(l)) => &l.file,
+            (None, None) => "",
+        }
+    }
+
+    /// The order findings are reported in: product (or domain file), policy, rule, message,
+    /// then the rest.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
-            &self.product,
+            self.subject(),
             &self.policy,
             &self.rule,
             &self.message,
@@ -170,13 +206,11 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
-    /// Bad flags or configuration.
-    Config,
     /// A policy file that does not parse or compile.
     PolicyCompile,
     /// A policy file rejected by meshgate's rules (reserved package, domain isolation, recursion).
     PolicyRejected,
-    /// A file that could not be read.
+    /// A policy file that could not be read (permissions, not UTF-8).
     Io,
 }
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use regorus::Value;
 use serde_json::json;
 
-use crate::check::{load_mesh, CheckOptions, Fatal, Mesh};
 use crate::discover::rel_path;
+use crate::mesh::{self, Fatal, LoadSettings, Mesh};
 use crate::policy::Origin;
 
 /// Finds the mesh repository root above `path`: the nearest folder with a `meshgate.toml`,
@@ -50,13 +50,16 @@ pub enum InspectError {
         "{0}: cannot find the mesh root (a folder with meshgate.toml or domains/); pass --repo"
     )]
     NoRoot(String),
+    /// A policy file could not be read.
+    #[error("{0}")]
+    Policy(String),
 }
 
 /// `{"input": …, "data": …}` for one product, exactly as evaluated.
 pub fn product_document(
     product: &Path,
     repo: Option<&Path>,
-    opts: &CheckOptions,
+    settings: &LoadSettings,
 ) -> Result<serde_json::Value, InspectError> {
     let root = match repo {
         Some(r) => r.to_path_buf(),
@@ -67,11 +70,11 @@ pub fn product_document(
     let abs_root = std::fs::canonicalize(&root).unwrap_or(root.clone());
     let abs_product = std::fs::canonicalize(product).unwrap_or(product.to_path_buf());
     let rel = rel_path(&abs_root, &abs_product);
-    let opts = CheckOptions {
+    let settings = LoadSettings {
         root: abs_root,
-        ..opts.clone()
+        ..settings.clone()
     };
-    let mesh = load_mesh(&opts)?;
+    let mesh = mesh::load(&settings)?;
     let p = mesh
         .products
         .iter()
@@ -88,9 +91,13 @@ pub fn product_document(
 
 /// The whole mesh as one document, for running the same policies in another engine:
 /// `{"version", "policies": [...], "data", "products": [{"path", "domain", "facts", "input"}]}`.
-pub fn bundle(mesh: &Mesh) -> Result<serde_json::Value, std::io::Error> {
-    let (sources, _) = mesh.policy_sources()?;
-    let policies: Vec<serde_json::Value> = sources
+pub fn bundle(mesh: &Mesh) -> Result<serde_json::Value, InspectError> {
+    let files = mesh.policy_files();
+    if let Some((_, e)) = files.unreadable.first() {
+        return Err(InspectError::Policy(e.to_string()));
+    }
+    let policies: Vec<serde_json::Value> = files
+        .sources
         .iter()
         .map(|s| {
             json!({

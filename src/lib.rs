@@ -2,20 +2,26 @@
 //!
 //! Data flows one way: [`discover`] walks the repository, [`descriptor`] parses product
 //! descriptors with positions, [`product`] loads one product (templates, `$ref`s, standard,
-//! [`view`]), [`policy`] loads and compiles Rego, [`engine`] evaluates in
-//! parallel, [`findings`] is the one model of a result, [`score`] summarises and [`report`]
-//! renders. [`check`] runs that pipeline; [`cli`] is the command line on top.
+//! [`view`]) and [`mesh`] the whole repository with the built-in [`checks`] and the Rego
+//! [`data`]; [`policy`] loads and compiles Rego, [`engine`] evaluates in parallel, [`model`]
+//! (with [`findings`] and the [`rules`] registry) is the one model of a result, and [`report`]
+//! renders it. [`check`] runs that pipeline; [`cli`] is the command line on top.
 pub mod check;
+pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod data;
 pub mod descriptor;
 pub mod discover;
 pub mod engine;
 pub mod findings;
 pub mod inspect;
 pub mod library;
+pub mod mesh;
+pub mod model;
 pub mod policy;
 pub mod product;
+pub mod rego;
 pub mod report;
-pub mod score;
+pub mod rules;
 pub mod view;

@@ -8,6 +8,7 @@ use regorus::Engine;
 
 use crate::descriptor::{self, Limits, NodeValue, Pos};
 use crate::findings::{ErrorKind, Location, RunError, Severity};
+use crate::rego::{execution_timer, new_engine, split_regorus_error};
 
 /// The rule names that make a package a policy, in evaluation order.
 pub const POLICY_RULES: &[&str] = &["deny", "violation", "warn"];
@@ -107,6 +108,30 @@ pub struct Library {
 }
 
 impl Library {
+    /// A library without policies (`--parse-only`).
+    pub fn empty() -> Library {
+        Library {
+            policies: Vec::new(),
+            global: PolicySet {
+                engine: new_engine(),
+                policies: Vec::new(),
+            },
+            domains: BTreeMap::new(),
+            errors: Vec::new(),
+            degraded: BTreeSet::new(),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// Records a policy file that could not be read: an error, and the products of its origin's
+    /// set are not fully checked.
+    pub fn add_unreadable(&mut self, origin: &Origin, error: RunError) {
+        self.degraded.insert(domain_key(origin));
+        self.errors.push(error);
+        self.errors
+            .sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
+    }
+
     /// The set that applies to products of `domain`.
     pub fn set_for(&self, domain: Option<&str>) -> &PolicySet {
         domain
@@ -119,33 +144,6 @@ impl Library {
         self.degraded.contains(&None)
             || domain.is_some_and(|d| self.degraded.contains(&Some(d.to_string())))
     }
-}
-
-/// The execution timer of one product's evaluation (interpreter and VM alike).
-pub fn execution_timer(
-    timeout: std::time::Duration,
-) -> regorus::utils::limits::ExecutionTimerConfig {
-    regorus::utils::limits::ExecutionTimerConfig {
-        limit: timeout,
-        check_interval: std::num::NonZeroU32::new(64).unwrap_or(std::num::NonZeroU32::MIN),
-    }
-}
-
-/// Splits a regorus error (`--> file:line:col … error: message`) into location and message.
-pub fn split_regorus_error(text: &str) -> (Option<(String, Pos)>, String) {
-    let loc = text.lines().find_map(|l| {
-        let rest = l.trim().strip_prefix("--> ")?;
-        let mut it = rest.rsplitn(3, ':');
-        let col = it.next()?.trim().parse::<usize>().ok()?;
-        let line = it.next()?.trim().parse::<usize>().ok()?;
-        let file = it.next()?.to_string();
-        Some((file, Pos::new(line, col)))
-    });
-    let message = match text.rfind("error: ") {
-        Some(i) if loc.is_some() => text[i + 7..].trim().to_string(),
-        _ => text.trim().to_string(),
-    };
-    (loc, message)
 }
 
 /// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
@@ -234,12 +232,6 @@ fn is_plain_package(pkg: &str) -> bool {
                 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
                 && !c.starts_with(|ch: char| ch.is_ascii_digit())
         })
-}
-
-fn new_engine() -> Engine {
-    let mut e = Engine::new();
-    e.set_rego_v0(false);
-    e
 }
 
 fn compile_error(path: &str, text: &str) -> RunError {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use regorus::Value;
 
+use crate::data;
 use crate::descriptor::refs::{self, Loaded};
 use crate::descriptor::{self, Format, Limits, Node, ParseError, PathSeg, Pos, Span, Standard};
 use crate::findings::{Finding, Location, Severity, POLICY_PARSE, POLICY_REF, POLICY_TEMPLATE};
@@ -70,33 +71,6 @@ impl Product {
         let file = self.files.get(span.file as usize).unwrap_or(&self.path);
         Location::new(file, span.start, span.len)
     }
-}
-
-/// `data.meshgate.product` for a product.
-fn facts(
-    path: &str,
-    domain: Option<&str>,
-    format: Format,
-    standard: Option<Standard>,
-    version: Option<&str>,
-    view: Option<&Node>,
-) -> Value {
-    let opt = |s: Option<&str>| s.map_or(Value::Null, Value::from);
-    let mut pairs = vec![
-        ("path", Value::from(path)),
-        ("domain", opt(domain)),
-        ("standard", opt(standard.map(Standard::as_str))),
-        ("standard_version", opt(version)),
-        ("format", Value::from(format.as_str())),
-    ];
-    if let Some(v) = view {
-        pairs.push(("view", v.to_rego()));
-    }
-    pairs
-        .into_iter()
-        .map(|(k, v)| (Value::from(k), v))
-        .collect::<regorus::value::Object>()
-        .into()
 }
 
 /// Reads a file, refusing files over the size limit before reading them.
@@ -205,7 +179,7 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
         view: None,
         files: vec![path.to_string()],
         input: None,
-        facts: facts(path, domain, format, None, None, None),
+        facts: data::product_facts(path, domain, format, None, None, None),
         skipped: None,
     };
     let mut findings = Vec::new();
@@ -254,8 +228,20 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
         findings.push(parse_finding(path, path, domain, w, Severity::Warning));
     }
     let resolved = if opts.resolve_refs {
-        let load_ref = |rel: &str| -> Loaded { load_fragment(opts, rel) };
-        refs::resolve(&mut root, path, text.clone(), &load_ref)
+        // Duplicate-key warnings of fragments (lenient mode), located in the fragment.
+        let fragment_warnings = std::cell::RefCell::new(Vec::new());
+        let load_ref = |rel: &str| -> Loaded {
+            let (loaded, warnings) = load_fragment(opts, rel);
+            fragment_warnings
+                .borrow_mut()
+                .extend(warnings.into_iter().map(|w| (rel.to_string(), w)));
+            loaded
+        };
+        let resolved = refs::resolve(&mut root, path, text.clone(), &load_ref);
+        for (file, w) in fragment_warnings.into_inner() {
+            findings.push(parse_finding(path, &file, domain, &w, Severity::Warning));
+        }
+        resolved
     } else {
         refs::Resolved {
             files: vec![path.to_string()],
@@ -283,7 +269,7 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
     }
     let (standard, version) = Standard::detect(&root);
     let view = view::build(&root, standard, version.as_deref());
-    product.facts = facts(
+    product.facts = data::product_facts(
         path,
         domain,
         format,
@@ -303,28 +289,27 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
     }
 }
 
-/// Loads a file reached by `$ref`, refusing symlinks that lead out of the repository.
-fn load_fragment(opts: &LoadOptions<'_>, rel: &str) -> Loaded {
+/// Loads a file reached by `$ref`, refusing symlinks that lead out of the repository; with
+/// the duplicate-key warnings of lenient mode.
+fn load_fragment(opts: &LoadOptions<'_>, rel: &str) -> (Loaded, Vec<ParseError>) {
     let full = opts.root.join(rel);
     if !full.exists() {
-        return Loaded::Missing;
+        return (Loaded::Missing, Vec::new());
     }
     match (full.canonicalize(), opts.root.canonicalize()) {
-        (Ok(f), Ok(r)) if !f.starts_with(&r) => return Loaded::Outside,
-        (Err(e), _) => return Loaded::Broken(e.to_string()),
+        (Ok(f), Ok(r)) if !f.starts_with(&r) => return (Loaded::Outside, Vec::new()),
+        (Err(e), _) => return (Loaded::Broken(e.to_string()), Vec::new()),
         _ => {}
     }
     let bytes = match read_limited(&full, opts.limits) {
         Ok(b) => b,
-        Err(e) => return Loaded::Broken(e.message),
+        Err(e) => return (Loaded::Broken(e.message), Vec::new()),
     };
     let text: Arc<str> = String::from_utf8_lossy(&bytes).into();
     // A fragment may be any JSON/YAML value (not only a mapping).
     let format = Format::from_path(Path::new(rel));
-    let parsed = descriptor::parse_value(&bytes, format, opts.limits, &mut Vec::new())
-        .map_err(|e| e.to_string());
-    match parsed {
-        Ok(node) => Loaded::Parsed(text, node),
-        Err(why) => Loaded::Broken(why),
+    match descriptor::parse_fragment(&bytes, format, opts.limits) {
+        Ok((node, warnings)) => (Loaded::Parsed(text, node), warnings),
+        Err(e) => (Loaded::Broken(e.to_string()), Vec::new()),
     }
 }

@@ -551,6 +551,22 @@ pub fn parse_with_warnings(
     Ok((root, warnings))
 }
 
+/// Parses a `$ref` fragment: any value (not only a mapping), with the checks of [`parse`]. In
+/// lenient mode duplicate keys are returned as warnings and the last value is kept, exactly as
+/// in a descriptor.
+pub fn parse_fragment(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<(Node, Vec<ParseError>), ParseError> {
+    let mut warnings = Vec::new();
+    let mut node = parse_value(bytes, format, limits, &mut warnings)?;
+    if !warnings.is_empty() {
+        keep_last_duplicates(&mut node);
+    }
+    Ok((node, warnings))
+}
+
 /// Parses any YAML/JSON document (a `$ref` fragment need not be a mapping), applying the
 /// size limit, UTF-8 and emptiness checks. Duplicate keys in lenient mode are pushed to
 /// `warnings` and left in place.

@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::check::Report;
 use crate::findings::{Finding, Location, RunError, Severity};
+use crate::model::Report;
 
 use super::RenderOptions;
 
@@ -63,7 +63,7 @@ fn snippet(
     let col = loc.column.saturating_sub(1) as usize;
     let chars: Vec<char> = line.chars().collect();
     let col = col.min(chars.len());
-    let width = (loc.len as usize).clamp(1, chars.len().saturating_sub(col).max(1));
+    let width = (loc.width() as usize).clamp(1, chars.len().saturating_sub(col).max(1));
     // Tabs before the column keep their width in the underline.
     let lead: String = chars[..col]
         .iter()
@@ -106,10 +106,7 @@ fn finding(
     opts: &RenderOptions,
     paint: &Paint,
 ) -> io::Result<()> {
-    let code = match &f.id {
-        Some(id) => format!("{}/{id}", f.policy),
-        None => format!("{}/{}", f.policy, f.rule),
-    };
+    let code = f.code();
     writeln!(
         out,
         "{}{}: {}",
@@ -123,20 +120,22 @@ fn finding(
             out,
             "  {} {}",
             paint.blue("-->"),
-            display_path(opts, &f.product)
+            display_path(opts, f.subject())
         )?,
     }
     if let Some(path) = &f.path {
         writeln!(out, "{}{} field: {path}", pad_of(f), paint.blue("="))?;
     }
-    if f.location.as_ref().is_some_and(|l| l.file != f.product) {
-        writeln!(
-            out,
-            "{}{} product: {}",
-            pad_of(f),
-            paint.blue("="),
-            display_path(opts, &f.product)
-        )?;
+    if let Some(product) = &f.product {
+        if f.location.as_ref().is_some_and(|l| &l.file != product) {
+            writeln!(
+                out,
+                "{}{} product: {}",
+                pad_of(f),
+                paint.blue("="),
+                display_path(opts, product)
+            )?;
+        }
     }
     if let Some(help) = &f.help {
         writeln!(out, "{}{} help: {help}", pad_of(f), paint.blue("="))?;
@@ -218,17 +217,18 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             out,
             "{}",
             paint.bold(&format!(
-                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
-                "Domain", "Products", "Pass", "Fail", "Error", "Errors", "Warnings", "Info"
+                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
+                "Domain", "Products", "Pass", "Warn", "Fail", "Error", "Errors", "Warnings", "Info"
             ))
         )?;
         for d in &report.domains {
             writeln!(
                 out,
-                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
+                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
                 d.name.as_deref().unwrap_or("(no domain)"),
                 d.products,
                 d.passing,
+                d.warning,
                 d.failing,
                 d.errors,
                 d.findings.error,
@@ -241,7 +241,7 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
     if report.builtin_library {
         writeln!(
             out,
-            "note: the repository has no policies; used meshgate's shipped policy library"
+            "note: the repository has no global policies; used meshgate's shipped policy library as the global policies"
         )?;
     }
     let verdict = format!(
@@ -252,13 +252,14 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
     );
     writeln!(
         out,
-        "Checked {} in {} against {} ({}): {}; {} passing, {} failing, {} in error{}.",
+        "Checked {} in {} against {} ({}): {}; {} passing, {} with warnings, {} failing, {} in error{}.",
         plural(s.products, "product", "products"),
         plural(s.domains, "domain", "domains"),
         plural(s.policies, "policy", "policies"),
         plural(s.evaluations, "evaluation", "evaluations"),
         verdict,
         s.products_passing,
+        s.products_warning,
         s.products_failing,
         s.products_error,
         if s.products_skipped > 0 {
@@ -270,9 +271,9 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
     if !report.errors.is_empty() {
         writeln!(
             out,
-            "{}: {} could not be loaded; the products they apply to are in error (exit code 2).",
+            "{}: {} could not be read or loaded; the products they apply to are in error (exit code 2).",
             paint.severity(Severity::Error),
-            plural(report.errors.len(), "policy file", "policy files")
+            plural(report.errors.len(), "file or folder", "files or folders")
         )?;
     }
     Ok(())

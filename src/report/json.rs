@@ -4,9 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::check::{PolicyReport, ProductReport, Report};
 use crate::findings::{Finding, RunError, Severity};
-use crate::score::{DomainSummary, Summary};
+use crate::model::{DomainSummary, PolicyReport, ProductReport, Report, Summary};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

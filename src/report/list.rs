@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::check::Listing;
 use crate::descriptor::Standard;
+use crate::mesh::Listing;
 
 /// Renders the listing: an aligned table (human) or `{"version": 1, "products", "excluded"}` (json).
 pub fn render(format: super::Format, listing: &Listing, out: &mut dyn Write) -> io::Result<()> {

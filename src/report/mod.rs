@@ -1,4 +1,4 @@
-//! Renderers: one per output format, all drawing from the same [`Report`](crate::check::Report).
+//! Renderers: one per output format, all drawing from the same [`Report`](crate::model::Report).
 
 pub mod human;
 pub mod json;
@@ -6,7 +6,7 @@ pub mod list;
 
 use std::io::{self, Write};
 
-use crate::check::Report;
+use crate::model::Report;
 
 /// The output formats of `meshgate check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

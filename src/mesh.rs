@@ -1,0 +1,331 @@
+//! A parsed mesh repository: configuration, what the walk found, every product and domain
+//! parsed, the built-in checks' findings, the policy files to load, and the Rego data.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use regorus::Value;
+use serde::Serialize;
+
+use crate::checks;
+use crate::config::{Config, ConfigError};
+use crate::data::{self, DomainEntry, ProductEntry};
+use crate::descriptor::{self, Format, Limits, Node, Standard};
+use crate::discover::{self, DiscoverError, Inventory};
+use crate::findings::{ErrorKind, Finding, Location, RunError, Severity, POLICY_PARSE};
+use crate::library;
+use crate::policy::{Origin, PolicySource};
+use crate::product::{self, LoadOptions, LoadedProduct, Product};
+
+/// What to load and how.
+#[derive(Debug, Clone)]
+pub struct LoadSettings {
+    /// The mesh repository root.
+    pub root: PathBuf,
+    /// Global policy folders (override the config's `policies` when not empty).
+    pub policy_dirs: Vec<String>,
+    /// Accept duplicate keys with a warning (overrides `lenient-keys = false` in the config).
+    pub lenient_keys: bool,
+}
+
+/// A problem that stops meshgate before it checks anything (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Fatal {
+    /// `meshgate.toml` is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The repository could not be walked.
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    /// A requested policy folder does not exist.
+    #[error("policy folder `{0}` does not exist")]
+    MissingPolicyDir(String),
+    /// The thread pool could not be created.
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+/// A domain folder with its parsed `domain.yaml`.
+#[derive(Debug, Clone)]
+pub struct Domain {
+    /// Folder name.
+    pub name: String,
+    /// Repo-relative path of its descriptor.
+    pub path: Option<String>,
+    /// The parsed descriptor.
+    pub descriptor: Option<Node>,
+}
+
+/// A parsed mesh repository: everything that is known before policies run.
+pub struct Mesh {
+    /// The repository root.
+    pub root: PathBuf,
+    /// Its configuration.
+    pub config: Config,
+    /// What the walk found.
+    pub inventory: Inventory,
+    /// Every product, parsed or not, sorted by path.
+    pub products: Vec<Product>,
+    /// Every domain, sorted by name.
+    pub domains: Vec<Domain>,
+    /// Findings of the built-in checks (parse errors, layout).
+    pub builtin_findings: Vec<Finding>,
+    /// Folders and files the walk could not read, as run errors.
+    pub walk_errors: Vec<RunError>,
+    /// Source text of every file read, by repo-relative path (for snippets).
+    pub sources: BTreeMap<String, Arc<str>>,
+}
+
+/// The policy files of a mesh, read.
+pub struct PolicyFiles {
+    /// Every file that could be read.
+    pub sources: Vec<PolicySource>,
+    /// Files that could not be read (or are not UTF-8), with the origin whose set they leave
+    /// incomplete.
+    pub unreadable: Vec<(Origin, RunError)>,
+    /// Whether the shipped library stands in for global policies the repository lacks.
+    pub builtin_library: bool,
+}
+
+/// Walks and parses the repository (call inside a thread pool to parse in parallel).
+pub fn load(settings: &LoadSettings) -> Result<Mesh, Fatal> {
+    let root = &settings.root;
+    let config = Config::load(root)?;
+    let inventory = discover::discover(root, &config, &settings.policy_dirs)?;
+    // A missing policy folder is an error unless it is the default `policies/` (then the
+    // shipped library is used).
+    let explicit =
+        !settings.policy_dirs.is_empty() || config.policies != Config::default().policies;
+    if let Some(missing) = inventory.missing_policy_dirs.first().filter(|_| explicit) {
+        return Err(Fatal::MissingPolicyDir(missing.clone()));
+    }
+    let limits = Limits {
+        max_bytes: config.max_descriptor_bytes,
+        lenient_keys: config.lenient_keys || settings.lenient_keys,
+        ..Limits::default()
+    };
+    let load_opts = LoadOptions {
+        root,
+        limits: &limits,
+        resolve_refs: config.resolve_refs,
+    };
+    let loaded: Vec<LoadedProduct> = inventory
+        .products
+        .par_iter()
+        .map(|pf| product::load(&pf.path, pf.domain.as_deref(), &load_opts))
+        .collect();
+
+    let mut sources = BTreeMap::new();
+    let mut builtin_findings = Vec::new();
+    let mut products = Vec::with_capacity(loaded.len());
+    for l in loaded {
+        sources.extend(l.texts);
+        builtin_findings.extend(l.findings);
+        products.push(l.product);
+    }
+
+    let mut domains = Vec::new();
+    for d in &inventory.domains {
+        let mut descriptor = None;
+        if let Some(path) = &d.descriptor {
+            let result = product::read_limited(&root.join(path), &limits).and_then(|bytes| {
+                sources.insert(path.clone(), String::from_utf8_lossy(&bytes).into());
+                descriptor::parse_with_warnings(&bytes, Format::from_path(Path::new(path)), &limits)
+            });
+            // Findings on a domain file belong to the domain, not to a product.
+            let mut domain_finding = |e: &descriptor::ParseError, severity| {
+                let mut f = product::parse_finding(path, path, Some(&d.name), e, severity);
+                f.product = None;
+                builtin_findings.push(f);
+            };
+            match result {
+                Ok((node, warnings)) => {
+                    for w in &warnings {
+                        domain_finding(w, Severity::Warning);
+                    }
+                    descriptor = Some(node);
+                }
+                Err(e) => domain_finding(&e, Severity::Error),
+            }
+        }
+        domains.push(Domain {
+            name: d.name.clone(),
+            path: d.descriptor.clone(),
+            descriptor,
+        });
+    }
+
+    builtin_findings.extend(checks::layout(&products));
+    builtin_findings.extend(checks::duplicates(&products));
+    let walk_errors = inventory
+        .unreadable
+        .iter()
+        .map(|u| RunError {
+            kind: ErrorKind::Io,
+            message: format!(
+                "cannot read this folder or file: {}; the products and policies in it are not checked (fix its permissions, or list it under `exclude` in meshgate.toml)",
+                u.message
+            ),
+            location: Some(Location::new(&u.path, descriptor::Pos::START, 1)),
+        })
+        .collect();
+
+    Ok(Mesh {
+        root: root.clone(),
+        config,
+        inventory,
+        products,
+        domains,
+        builtin_findings,
+        walk_errors,
+        sources,
+    })
+}
+
+impl Mesh {
+    /// `data` as every policy sees it (without the per-product part), see [`data::mesh_data`].
+    pub fn data(&self) -> Value {
+        let domains: Vec<DomainEntry<'_>> = self
+            .domains
+            .iter()
+            .map(|d| DomainEntry {
+                name: &d.name,
+                path: d.path.as_deref(),
+                descriptor: d.descriptor.as_ref(),
+            })
+            .collect();
+        let products: Vec<ProductEntry<'_>> = self
+            .products
+            .iter()
+            .map(|p| ProductEntry {
+                facts: &p.facts,
+                input: p.input.as_ref(),
+            })
+            .collect();
+        data::mesh_data(&domains, &products)
+    }
+
+    /// The mesh's domain names, sorted.
+    pub fn domain_names(&self) -> Vec<String> {
+        self.domains.iter().map(|d| d.name.clone()).collect()
+    }
+
+    /// Reads the policy files to load: the repository's global and domain-local ones, with the
+    /// shipped library standing in when there are no global ones. A file that cannot be read
+    /// is reported with its path, and the rest are still read.
+    pub fn policy_files(&self) -> PolicyFiles {
+        let mut sources = Vec::new();
+        let mut unreadable = Vec::new();
+        let mut read = |path: &str, abs: PathBuf, origin: Origin| match std::fs::read(&abs)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|_| "the file is not UTF-8 text".to_string())
+            }) {
+            Ok(text) => sources.push(PolicySource {
+                path: path.to_string(),
+                text: text.into(),
+                origin,
+            }),
+            Err(why) => unreadable.push((
+                origin,
+                RunError {
+                    kind: ErrorKind::Io,
+                    message: format!("cannot read policy file: {why}"),
+                    location: Some(Location::new(path, descriptor::Pos::START, 1)),
+                },
+            )),
+        };
+        for path in &self.inventory.global_policies {
+            let p = Path::new(path);
+            let abs = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                self.root.join(p)
+            };
+            read(path, abs, Origin::Global);
+        }
+        let builtin_library = self.inventory.global_policies.is_empty();
+        for d in &self.inventory.domains {
+            for path in &d.policies {
+                read(path, self.root.join(path), Origin::Domain(d.name.clone()));
+            }
+        }
+        if builtin_library {
+            let library = library::LIBRARY.iter().map(|(name, text)| PolicySource {
+                path: format!("{}{name}", library::BUILTIN_PREFIX),
+                text: Arc::from(*text),
+                origin: Origin::Global,
+            });
+            sources.splice(0..0, library);
+        }
+        PolicyFiles {
+            sources,
+            unreadable,
+            builtin_library,
+        }
+    }
+
+    /// What discovery found, for `meshgate check --list-products`.
+    pub fn listing(&self) -> Listing {
+        let errors: BTreeMap<&str, &Finding> = self
+            .builtin_findings
+            .iter()
+            .filter(|f| f.policy == POLICY_PARSE && f.severity == Severity::Error)
+            .filter_map(|f| Some((f.product.as_deref()?, f)))
+            .collect();
+        let products = self
+            .products
+            .iter()
+            .map(|p| {
+                let (status, note) = match (&p.skipped, errors.get(p.path.as_str())) {
+                    (Some(why), _) => ("skipped", Some(why.clone())),
+                    (None, Some(f)) => ("error", Some(f.message.clone())),
+                    (None, None) => ("ok", None),
+                };
+                ListedProduct {
+                    path: p.path.clone(),
+                    domain: p.domain.clone(),
+                    standard: p.standard,
+                    standard_version: p.standard_version.clone(),
+                    status,
+                    note,
+                    refs: p.files.iter().skip(1).cloned().collect(),
+                }
+            })
+            .collect();
+        Listing {
+            products,
+            excluded: self.inventory.excluded_products.clone(),
+        }
+    }
+}
+
+/// One descriptor found by the walk, for `meshgate check --list-products`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedProduct {
+    /// Repo-relative path.
+    pub path: String,
+    /// Its domain (null when outside any domain folder).
+    pub domain: Option<String>,
+    /// Detected standard (null when it did not parse or was skipped).
+    pub standard: Option<Standard>,
+    /// Version of the standard the file declares, as written.
+    pub standard_version: Option<String>,
+    /// `ok`, `skipped` (a template), or `error` (does not parse).
+    pub status: &'static str,
+    /// Why it was skipped or does not parse.
+    pub note: Option<String>,
+    /// Files reached through `$ref`.
+    pub refs: Vec<String>,
+}
+
+/// What discovery found: products (with standard and version) and excluded descriptor files.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    /// Every product descriptor found, sorted by path.
+    pub products: Vec<ListedProduct>,
+    /// Files matching the product globs that `exclude` left out, so users see why.
+    pub excluded: Vec<String>,
+}

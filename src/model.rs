@@ -1,0 +1,551 @@
+//! The result model of a check: products with their status and per-policy outcomes, policies
+//! with their metadata, findings, run errors and summaries. Every renderer reads this, and only
+//! this; [`Report::finish`] is the one post-processing stage that sorts, fingerprints, derives
+//! statuses and counts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+use crate::descriptor::{Format, Standard};
+use crate::findings::{sort_findings, Finding, RunError, Severity};
+
+/// What a product's findings say about it. A fact about the product, independent of
+/// `--fail-on` (which decides only the exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Checked: no error- or warning-level finding (info findings may exist).
+    Pass,
+    /// Checked: warning-level findings, no error-level one.
+    Warn,
+    /// Checked: at least one error-level finding.
+    Fail,
+    /// Not fully checked: the descriptor did not parse, or a policy failed on it or did not
+    /// load (fails closed).
+    Error,
+    /// Not checked on purpose: the file is a template.
+    Skipped,
+}
+
+/// The outcome of one policy on one product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Evaluated; no finding.
+    Pass,
+    /// Evaluated; at least one finding (of any severity).
+    Fail,
+    /// Not evaluated to the end: the policy errored, or the descriptor did not parse (fails
+    /// closed: counts as failed).
+    Error,
+    /// The policy does not apply to this product.
+    NotApplicable,
+    /// Not evaluated on purpose (a template).
+    Skipped,
+}
+
+impl Outcome {
+    /// The letter of the compact JSON form (`ProductReport::outcomes`).
+    pub fn letter(self) -> char {
+        match self {
+            Outcome::Pass => 'p',
+            Outcome::Fail => 'f',
+            Outcome::Error => 'e',
+            Outcome::NotApplicable => 'n',
+            Outcome::Skipped => 's',
+        }
+    }
+}
+
+/// How far the pipeline got with a product (the input [`Report::finish`] derives the status from).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Checked {
+    /// Every policy of its set was evaluated.
+    #[default]
+    Complete,
+    /// A policy failed on it, or a policy of its set did not load.
+    Incomplete,
+    /// Its descriptor did not parse.
+    Unparsed,
+    /// A template, not checked.
+    Skipped,
+}
+
+/// One product in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductReport {
+    /// Repo-relative path.
+    pub path: String,
+    /// Its domain.
+    pub domain: Option<String>,
+    /// Detected standard (null when it did not parse).
+    pub standard: Option<Standard>,
+    /// Version of the standard the descriptor declares, as written (null when none).
+    pub standard_version: Option<String>,
+    /// YAML or JSON.
+    pub format: Format,
+    /// Pass, warn, fail, error or skipped (set by [`Report::finish`]).
+    pub status: Status,
+    /// The outcome of every policy of [`Report::policies`] on this product, by index; `None`
+    /// for a policy outside the product's set (another domain's local policy). In JSON: one
+    /// letter per policy, in the order of `policies` (`p` pass, `f` fail, `e` error, `n` not
+    /// applicable, `s` skipped, `-` not in the product's set).
+    #[serde(serialize_with = "outcome_letters")]
+    pub outcomes: Vec<Option<Outcome>>,
+    /// How far the pipeline got (not serialized: `status` says it).
+    #[serde(skip)]
+    pub checked: Checked,
+}
+
+impl ProductReport {
+    /// `(index into Report::policies, outcome)` for every policy of the product's set.
+    pub fn policy_outcomes(&self) -> impl Iterator<Item = (usize, Outcome)> + '_ {
+        self.outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.map(|o| (i, o)))
+    }
+}
+
+fn outcome_letters<S: Serializer>(outcomes: &[Option<Outcome>], s: S) -> Result<S::Ok, S::Error> {
+    let text: String = outcomes
+        .iter()
+        .map(|o| o.map_or('-', Outcome::letter))
+        .collect();
+    s.serialize_str(&text)
+}
+
+/// One policy in the report, with the METADATA a renderer shows (the rule registry of Rego
+/// policies; built-in checks are in [`crate::rules`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    /// Package name (policy id).
+    pub id: String,
+    /// Domain for domain-local policies, null for global ones.
+    pub domain: Option<String>,
+    /// Files declaring it.
+    pub files: Vec<String>,
+    /// Rules it defines.
+    pub rules: Vec<&'static str>,
+    /// METADATA title.
+    pub title: Option<String>,
+    /// METADATA description.
+    pub description: Option<String>,
+    /// METADATA custom.severity.
+    pub severity: Option<Severity>,
+    /// METADATA custom.category.
+    pub category: Option<String>,
+    /// METADATA custom.remediation.
+    pub remediation: Option<String>,
+}
+
+/// Findings counted by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SeverityCounts {
+    /// Errors.
+    pub error: usize,
+    /// Warnings.
+    pub warning: usize,
+    /// Infos.
+    pub info: usize,
+}
+
+impl SeverityCounts {
+    fn add(&mut self, s: Severity) {
+        match s {
+            Severity::Error => self.error += 1,
+            Severity::Warning => self.warning += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+
+    /// Total of all severities.
+    pub fn total(&self) -> usize {
+        self.error + self.warning + self.info
+    }
+
+    /// How many findings are at `threshold` or above.
+    pub fn at_least(&self, threshold: Severity) -> usize {
+        match threshold {
+            Severity::Error => self.error,
+            Severity::Warning => self.error + self.warning,
+            Severity::Info => self.total(),
+        }
+    }
+}
+
+/// Per-(product, policy) outcomes counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutcomeCounts {
+    /// Passed.
+    pub pass: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Errored.
+    pub error: usize,
+    /// Not applicable.
+    pub not_applicable: usize,
+    /// Skipped.
+    pub skipped: usize,
+}
+
+impl OutcomeCounts {
+    fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Pass => self.pass += 1,
+            Outcome::Fail => self.fail += 1,
+            Outcome::Error => self.error += 1,
+            Outcome::NotApplicable => self.not_applicable += 1,
+            Outcome::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+/// Totals of a whole check.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Products found.
+    pub products: usize,
+    /// Domains found.
+    pub domains: usize,
+    /// Policies loaded (global and domain-local).
+    pub policies: usize,
+    /// Policy × product evaluations performed.
+    pub evaluations: usize,
+    /// Findings by severity.
+    pub findings: SeverityCounts,
+    /// Per-(product, policy) outcomes.
+    pub outcomes: OutcomeCounts,
+    /// Products with status `pass`.
+    pub products_passing: usize,
+    /// Products with status `warn`.
+    pub products_warning: usize,
+    /// Products with status `fail`.
+    pub products_failing: usize,
+    /// Products with status `error`.
+    pub products_error: usize,
+    /// Products with status `skipped` (templates).
+    pub products_skipped: usize,
+    /// Products on which a policy could not be evaluated (internal: drives exit code 2).
+    #[serde(skip)]
+    pub products_error_eval: usize,
+}
+
+/// Totals of one domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainSummary {
+    /// Domain name (`null` groups products outside any domain).
+    pub name: Option<String>,
+    /// Products in it.
+    pub products: usize,
+    /// Of which passing.
+    pub passing: usize,
+    /// Of which with warnings only.
+    pub warning: usize,
+    /// Of which failing.
+    pub failing: usize,
+    /// Of which in error.
+    pub errors: usize,
+    /// Of which skipped (templates).
+    pub skipped: usize,
+    /// Findings by severity (the domain's products' and its `domain.yaml`'s).
+    pub findings: SeverityCounts,
+}
+
+impl DomainSummary {
+    fn new(name: Option<String>) -> DomainSummary {
+        DomainSummary {
+            name,
+            products: 0,
+            passing: 0,
+            warning: 0,
+            failing: 0,
+            errors: 0,
+            skipped: 0,
+            findings: SeverityCounts::default(),
+        }
+    }
+}
+
+/// The result of a check: what every renderer draws from.
+pub struct Report {
+    /// Every finding, sorted, fingerprinted.
+    pub findings: Vec<Finding>,
+    /// Every product with its status and outcomes, sorted by path.
+    pub products: Vec<ProductReport>,
+    /// Every policy that was evaluated.
+    pub policies: Vec<PolicyReport>,
+    /// Run-level errors (policies that did not load).
+    pub errors: Vec<RunError>,
+    /// Totals.
+    pub summary: Summary,
+    /// Per-domain totals.
+    pub domains: Vec<DomainSummary>,
+    /// Whether the shipped library was used because the repository has no global policies.
+    pub builtin_library: bool,
+    /// The fail-on threshold that decides the exit code (`None`: never on findings).
+    pub fail_on: Option<Severity>,
+    /// Source texts for snippets.
+    pub sources: BTreeMap<String, Arc<str>>,
+}
+
+/// What the pipeline hands to [`Report::finish`].
+pub struct Parts {
+    /// Every finding, in any order.
+    pub findings: Vec<Finding>,
+    /// Every product, sorted by path, `status` not yet set.
+    pub products: Vec<ProductReport>,
+    /// Every policy.
+    pub policies: Vec<PolicyReport>,
+    /// Run-level errors.
+    pub errors: Vec<RunError>,
+    /// The mesh's domain names (each gets a summary row, even without products).
+    pub domains: Vec<String>,
+    /// Policy × product evaluations performed.
+    pub evaluations: usize,
+    /// Whether the shipped library was used.
+    pub builtin_library: bool,
+    /// The fail-on threshold.
+    pub fail_on: Option<Severity>,
+    /// Source texts for snippets.
+    pub sources: BTreeMap<String, Arc<str>>,
+}
+
+impl Report {
+    /// The one post-processing stage: sorts and fingerprints findings, sets every product's
+    /// status, and counts the summaries. Waivers and baselines slot in here.
+    pub fn finish(parts: Parts) -> Report {
+        let Parts {
+            mut findings,
+            mut products,
+            policies,
+            errors,
+            domains,
+            evaluations,
+            builtin_library,
+            fail_on,
+            sources,
+        } = parts;
+        sort_findings(&mut findings);
+        assign_fingerprints(&mut findings);
+
+        // The worst severity of each product's findings.
+        let index: HashMap<&str, usize> = products
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.path.as_str(), i))
+            .collect();
+        let mut worst: Vec<Option<Severity>> = vec![None; products.len()];
+        for f in &findings {
+            if let Some(&i) = f.product.as_deref().and_then(|p| index.get(p)) {
+                worst[i] = worst[i].max(Some(f.severity));
+            }
+        }
+
+        let mut per: BTreeMap<Option<String>, DomainSummary> = domains
+            .iter()
+            .map(|d| (Some(d.clone()), DomainSummary::new(Some(d.clone()))))
+            .collect();
+        let mut s = Summary {
+            products: products.len(),
+            domains: domains.len(),
+            policies: policies.len(),
+            evaluations,
+            ..Summary::default()
+        };
+        for (p, worst) in products.iter_mut().zip(worst) {
+            p.status = match p.checked {
+                Checked::Skipped => Status::Skipped,
+                Checked::Unparsed => Status::Error,
+                Checked::Incomplete => {
+                    s.products_error_eval += 1;
+                    Status::Error
+                }
+                Checked::Complete => match worst {
+                    Some(Severity::Error) => Status::Fail,
+                    Some(Severity::Warning) => Status::Warn,
+                    Some(Severity::Info) | None => Status::Pass,
+                },
+            };
+            for (_, o) in p.policy_outcomes() {
+                s.outcomes.add(o);
+            }
+            let d = per
+                .entry(p.domain.clone())
+                .or_insert_with(|| DomainSummary::new(p.domain.clone()));
+            d.products += 1;
+            let (domain_count, total) = match p.status {
+                Status::Pass => (&mut d.passing, &mut s.products_passing),
+                Status::Warn => (&mut d.warning, &mut s.products_warning),
+                Status::Fail => (&mut d.failing, &mut s.products_failing),
+                Status::Error => (&mut d.errors, &mut s.products_error),
+                Status::Skipped => (&mut d.skipped, &mut s.products_skipped),
+            };
+            *domain_count += 1;
+            *total += 1;
+        }
+        for f in &findings {
+            s.findings.add(f.severity);
+            per.entry(f.domain.clone())
+                .or_insert_with(|| DomainSummary::new(f.domain.clone()))
+                .findings
+                .add(f.severity);
+        }
+        // Named domains first (sorted), then products outside any domain.
+        let mut domain_rows: Vec<DomainSummary> = per.into_values().collect();
+        domain_rows.sort_by(|a, b| (a.name.is_none(), &a.name).cmp(&(b.name.is_none(), &b.name)));
+        Report {
+            findings,
+            products,
+            policies,
+            errors,
+            summary: s,
+            domains: domain_rows,
+            builtin_library,
+            fail_on,
+            sources,
+        }
+    }
+
+    /// Exit code: 2 when the check could not be done as asked, 1 when findings reach the
+    /// threshold, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.errors.is_empty() || self.summary.products_error_eval > 0 {
+            2
+        } else if self
+            .fail_on
+            .is_some_and(|t| self.summary.findings.at_least(t) > 0)
+        {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// 64-bit FNV-1a: small, stable across platforms and releases (unlike `std`'s hasher).
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// `message` without positions: every `<digits>:<digits>` (a `line:col`, as in "first defined
+/// at 3:5") becomes `#`, so that a line shift does not change a fingerprint.
+fn without_positions(message: &str) -> String {
+    let b = message.as_bytes();
+    let mut out = String::with_capacity(message.len());
+    let mut i = 0;
+    while i < b.len() {
+        let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let n = digits(i);
+        let preceded_by_digit = i > 0 && b[i - 1].is_ascii_digit();
+        if n > 0 && !preceded_by_digit && b.get(i + n) == Some(&b':') && digits(i + n + 1) > 0 {
+            out.push('#');
+            i += n + 1 + digits(i + n + 1);
+            continue;
+        }
+        let ch_len = message[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&message[i..i + ch_len]);
+        i += ch_len;
+    }
+    out
+}
+
+/// The fingerprint of a finding, before disambiguation: a hash of what the finding is about
+/// (product or domain file, policy, rule, id, the field path, and the message without
+/// positions), never of where it is. Stable across line shifts, key reordering and unrelated
+/// edits; two findings that differ only in path differ.
+pub fn fingerprint(f: &Finding) -> u64 {
+    fnv1a(&[
+        f.subject(),
+        f.domain.as_deref().unwrap_or(""),
+        &f.policy,
+        &f.rule,
+        f.id.as_deref().unwrap_or(""),
+        f.path.as_deref().unwrap_or(""),
+        &without_positions(&f.message),
+    ])
+}
+
+/// Sets every finding's fingerprint (16 hex digits). Findings that hash alike (the same
+/// message twice in one file, without a path) are told apart by their rank in the sorted
+/// order, so that every fingerprint of a report is unique.
+fn assign_fingerprints(findings: &mut [Finding]) {
+    let mut seen: HashMap<u64, u64> = HashMap::new();
+    for f in findings.iter_mut() {
+        let base = fingerprint(f);
+        let mut h = base;
+        let rank = seen.entry(base).or_insert(0);
+        if *rank > 0 {
+            h = fnv1a(&[&format!("{base:016x}"), &rank.to_string()]);
+        }
+        *rank += 1;
+        f.fingerprint = format!("{h:016x}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::Pos;
+    use crate::findings::Location;
+
+    fn finding(path: Option<&str>, line: u32, message: &str) -> Finding {
+        Finding {
+            product: Some("domains/d/products/p/dataproduct.yaml".to_string()),
+            domain: Some("d".to_string()),
+            policy: "governance.ownership".to_string(),
+            rule: "deny".to_string(),
+            id: Some("owner-missing".to_string()),
+            severity: Severity::Error,
+            message: message.to_string(),
+            path: path.map(str::to_string),
+            location: Some(Location::new(
+                "domains/d/products/p/dataproduct.yaml",
+                Pos::new(line as usize, 3),
+                4,
+            )),
+            help: None,
+            fingerprint: String::new(),
+        }
+    }
+
+    #[test]
+    fn fingerprints_ignore_lines_and_tell_paths_apart() {
+        let a = finding(Some("team.members[0].role"), 4, "no role");
+        let shifted = finding(Some("team.members[0].role"), 40, "no role");
+        assert_eq!(fingerprint(&a), fingerprint(&shifted));
+        let other = finding(Some("team.members[1].role"), 4, "no role");
+        assert_ne!(fingerprint(&a), fingerprint(&other));
+        let dup = finding(None, 4, "duplicate key `name` (first defined at 3:5)");
+        let dup_shifted = finding(None, 9, "duplicate key `name` (first defined at 8:5)");
+        assert_eq!(fingerprint(&dup), fingerprint(&dup_shifted));
+    }
+
+    #[test]
+    fn equal_fingerprints_are_ranked_apart() {
+        let mut fs = vec![finding(None, 3, "x"), finding(None, 9, "x")];
+        assign_fingerprints(&mut fs);
+        assert_ne!(fs[0].fingerprint, fs[1].fingerprint);
+        assert_eq!(fs[0].fingerprint.len(), 16);
+        assert_eq!(fs[0].fingerprint, format!("{:016x}", fingerprint(&fs[0])));
+    }
+
+    #[test]
+    fn positions_are_dropped_from_messages() {
+        assert_eq!(
+            without_positions("at 3:5 and 10:12, v1.2"),
+            "at # and #, v1.2"
+        );
+        assert_eq!(without_positions("no ports: é 3"), "no ports: é 3");
+        assert_eq!(without_positions("a1:2"), "a#");
+    }
+}

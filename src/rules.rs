@@ -1,0 +1,181 @@
+//! The rule registry of meshgate's built-in checks: one entry per code a built-in finding can
+//! carry, with its title, default severity, help and description. Renderers (SARIF rules, the
+//! human `help`), `meshgate explain` and the docs read it; Rego policies carry the same facts
+//! in their METADATA ([`crate::model::PolicyReport`]).
+
+use crate::findings::{Severity, POLICY_LAYOUT, POLICY_PARSE, POLICY_REF, POLICY_TEMPLATE};
+
+/// A built-in check's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The policy it belongs to (`meshgate.parse`).
+    pub policy: &'static str,
+    /// Its id within the policy (`syntax`); the finding's code is `policy/id`.
+    pub id: &'static str,
+    /// A short title.
+    pub title: &'static str,
+    /// The severity its findings have unless the check says otherwise.
+    pub severity: Severity,
+    /// What to do about it, in one sentence.
+    pub help: &'static str,
+    /// One paragraph on what the check finds and why it matters.
+    pub description: &'static str,
+}
+
+impl Rule {
+    /// `policy/id`, as [`crate::findings::Finding::code`] prints it.
+    pub fn code(&self) -> String {
+        format!("{}/{}", self.policy, self.id)
+    }
+}
+
+/// The id of the finding a policy gets when it fails to evaluate on a product (its code is
+/// `<policy>/policy-error`; see [`POLICY_ERROR`]).
+pub const POLICY_ERROR_ID: &str = "policy-error";
+
+/// The rule of a policy's evaluation errors; `policy` is a placeholder: the finding carries the
+/// failing policy's id.
+pub const POLICY_ERROR: Rule = Rule {
+    policy: "<policy>",
+    id: POLICY_ERROR_ID,
+    title: "Policy failed to evaluate",
+    severity: Severity::Error,
+    help: "fix the policy (the message gives the Rego error and where it was raised), or raise `policy-timeout-ms` if it ran past its time limit",
+    description: "A Rego policy raised an error on this product (a builtin called with the wrong type, conflicting values of a complete rule, a builtin regorus lacks, a time-out) or returned something that is not a set of messages. The product is not fully checked, so it is in error and the run exits 2: a policy that fails never passes a product.",
+};
+
+const fn parse(
+    id: &'static str,
+    title: &'static str,
+    help: &'static str,
+    description: &'static str,
+) -> Rule {
+    Rule {
+        policy: POLICY_PARSE,
+        id,
+        title,
+        severity: Severity::Error,
+        help,
+        description,
+    }
+}
+
+const fn refs(
+    id: &'static str,
+    title: &'static str,
+    help: &'static str,
+    description: &'static str,
+) -> Rule {
+    Rule {
+        policy: POLICY_REF,
+        id,
+        title,
+        severity: Severity::Error,
+        help,
+        description,
+    }
+}
+
+/// Every built-in rule, by policy then id.
+pub static BUILTIN: &[Rule] = &[
+    Rule {
+        policy: POLICY_LAYOUT,
+        id: "domain-mismatch",
+        title: "Descriptor names another domain than its folder",
+        severity: Severity::Error,
+        help: "set the descriptor's domain field to the folder's domain, or move the product to that domain's folder",
+        description: "The domain a descriptor declares differs from the domain folder that holds it. Domain-local policies and per-domain scorecards follow the folder, so the two must agree.",
+    },
+    Rule {
+        policy: POLICY_LAYOUT,
+        id: "duplicate-product",
+        title: "The same product declared twice",
+        severity: Severity::Error,
+        help: "keep one descriptor per product: delete or exclude the copy, or give it its own id",
+        description: "Two descriptors declare the same product id, or the same descriptor exists as JSON and YAML side by side. Every copy after the first (in path order) gets the finding, naming the first, because the product would otherwise be counted twice.",
+    },
+    Rule {
+        policy: POLICY_LAYOUT,
+        id: "outside-domain",
+        title: "Product outside any domain",
+        severity: Severity::Error,
+        help: "move it to domains/<domain>/products/<product>/, or exclude it in meshgate.toml",
+        description: "A product descriptor was found outside `domains/<domain>/`. Every product belongs to a domain in a data mesh; one outside any domain gets no domain-local policy and no owner.",
+    },
+    parse("complex-key", "Complex YAML key", "use plain scalar keys", "A YAML mapping key that is itself a mapping or a sequence: descriptors are JSON-compatible and cannot hold such keys."),
+    parse("duplicate-key", "Duplicate key", "remove one of the two keys (or run with `--lenient-keys` to keep the last value with a warning)", "A mapping defines the same key twice. Parsers disagree on which value wins, so policies could check a value other tools do not see; it is an error unless `lenient-keys` is on, where it is a warning and the last value wins."),
+    parse("empty", "Empty descriptor", "write the descriptor, or delete or exclude the file", "The file holds no document (empty, or only comments)."),
+    parse("invalid-utf8", "Not UTF-8", "save the file as UTF-8", "Descriptors must be UTF-8 text; the file holds bytes that are not."),
+    parse("io", "Descriptor cannot be read", "fix the file's permissions, or exclude it in meshgate.toml", "The descriptor file exists but could not be read."),
+    parse("multi-document", "Several YAML documents", "keep one document per descriptor file", "A descriptor file holds more than one YAML document (`---`); meshgate would not know which one describes the product."),
+    parse("not-a-mapping", "Root is not a mapping", "make the descriptor's root a mapping of fields", "A descriptor's root must be a mapping (a JSON object); this one is a list or a scalar."),
+    parse("syntax", "Syntax error", "fix the syntax at the position shown", "The descriptor is not valid YAML or JSON."),
+    parse("too-deep", "Nested too deeply", "flatten the descriptor", "The descriptor nests deeper than meshgate's limit, which guards the parser and the policies against stack exhaustion."),
+    parse("too-large", "Descriptor too large", "split the descriptor, or raise `max-descriptor-bytes` in meshgate.toml", "The file is larger than `max-descriptor-bytes`; it is refused before it is read."),
+    parse("too-many-nodes", "Too many nodes", "reduce the descriptor (or its YAML aliases)", "The descriptor expands to more nodes than meshgate's limit, as a YAML alias bomb does."),
+    refs("ref-absolute", "`$ref` to an absolute path", "reference files by a path relative to the file that holds the `$ref`", "A `$ref` names an absolute path, which would make the descriptor depend on the machine it is checked on."),
+    refs("ref-cycle", "Circular `$ref`", "break the cycle: one of the referenced documents must hold the value itself", "Following the `$ref` leads back to itself."),
+    refs("ref-limit", "`$ref` expansion too large", "reference smaller fragments, or the final document directly", "The `$ref` chain is too deep, or the resolved descriptor grows past meshgate's node limit."),
+    refs("ref-missing", "`$ref` to a missing file", "fix the path (it is relative to the file that holds the `$ref`) or add the file", "A `$ref` names a file that does not exist."),
+    refs("ref-outside", "`$ref` leaves the repository", "keep referenced files inside the mesh repository", "A `$ref` leads out of the repository (by `..` or through a symlink); meshgate reads nothing outside it."),
+    refs("ref-parse", "Referenced file cannot be used", "fix the referenced file", "The file a `$ref` names cannot be read or does not parse."),
+    refs("ref-pointer", "`$ref` pointer matches nothing", "fix the JSON pointer (e.g. `#/components/inputPorts/name`) or the referenced file", "The JSON pointer of a `$ref` (`#/…`) does not match a node of the referenced document."),
+    Rule {
+        policy: POLICY_REF,
+        id: "ref-url",
+        title: "`$ref` to a URL",
+        severity: Severity::Warning,
+        help: "policies see the `$ref` object itself; to check the referenced document, copy it into the repository and reference it by relative path",
+        description: "A `$ref` names a URL. meshgate never fetches from the network, so the reference is left as is and policies see the `$ref` object.",
+    },
+    Rule {
+        policy: POLICY_TEMPLATE,
+        id: "template",
+        title: "Template, not a descriptor",
+        severity: Severity::Info,
+        help: "render the template before checking it, or list it under `exclude` in meshgate.toml",
+        description: "The file holds template placeholders (`{{ … }}` or `${{ … }}` standing for a value, `{% … %}`, a leading `%SKELETON`). It is skipped: its products get status `skipped` and no policy runs on it.",
+    },
+];
+
+/// The built-in rule with this code (`meshgate.parse/syntax`), or with this policy and id.
+pub fn find(code: &str) -> Option<&'static Rule> {
+    let (policy, id) = code.rsplit_once('/')?;
+    BUILTIN.iter().find(|r| r.policy == policy && r.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_documented() {
+        let codes: Vec<String> = BUILTIN.iter().map(Rule::code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            codes, sorted,
+            "BUILTIN must be sorted by code, without duplicates"
+        );
+        for r in BUILTIN {
+            assert!(!r.title.is_empty() && !r.help.is_empty() && !r.description.is_empty());
+            assert!(
+                r.description.len() <= 1024,
+                "{} description too long for SARIF",
+                r.code()
+            );
+            assert_eq!(find(&r.code()), Some(r));
+        }
+        assert_eq!(find("meshgate.parse/nope"), None);
+    }
+
+    #[test]
+    fn the_readme_lists_every_rule() {
+        let readme = include_str!("../README.md");
+        for r in BUILTIN.iter().chain([&POLICY_ERROR]) {
+            let row = format!("| `{}` | {} | {}", r.code(), r.severity, r.title);
+            assert!(readme.contains(&row), "README.md lacks the row `{row}`");
+        }
+    }
+}
