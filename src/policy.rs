@@ -493,7 +493,10 @@ fn compile_set(
     degraded: &mut BTreeSet<Option<String>>,
 ) -> (PolicySet, BTreeSet<String>) {
     let mut active: Vec<&LoadedFile> = files.to_vec();
-    loop {
+    // Every pass that does not return drops at least one file (or all of them), so there are
+    // at most `files.len() + 1` passes; the bound is structural, not a property of the errors.
+    for _ in 0..=files.len() + 1 {
+        let before = active.len();
         let mut engine = new_engine();
         let mut failed = None;
         for f in &active {
@@ -525,6 +528,9 @@ fn compile_set(
                             degraded.insert(domain_key(&o));
                         }
                         active.retain(|f| f.source.path != c.file);
+                    }
+                    if active.len() >= before {
+                        active.clear();
                     }
                     continue;
                 }
@@ -569,13 +575,21 @@ fn compile_set(
                     .map_or(domain.map(str::to_string), domain_key),
             );
             errors.push(err);
-            if path.is_empty() || !active.iter().any(|f| f.source.path == path) {
-                active.clear();
-            } else {
-                active.retain(|f| f.source.path != path);
-            }
+            active.retain(|f| f.source.path != path);
+        }
+        if active.len() >= before {
+            // Nothing could be attributed to one file: give up on the whole set.
+            active.clear();
         }
     }
+    degraded.insert(domain.map(str::to_string));
+    (
+        PolicySet {
+            engine: new_engine(),
+            policies: Vec::new(),
+        },
+        BTreeSet::new(),
+    )
 }
 
 mod recursion {

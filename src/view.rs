@@ -559,7 +559,9 @@ mod tests {
         let root = parse(text.as_bytes(), format, &Limits::default()).unwrap();
         let (standard, version) = Standard::detect(&root);
         let view = build(&root, standard, version.as_deref()).expect("a recognised standard");
-        (view.to_json(), view)
+        // As policies see it: the Rego value, as JSON.
+        let json = serde_json::to_value(view.to_rego()).expect("a view converts to JSON");
+        (json, view)
     }
 
     fn at(view: &Node, path: &str) -> Pos {

@@ -214,16 +214,6 @@ pub enum Standard {
 }
 
 impl Standard {
-    /// Every standard, in the order detection tries them.
-    pub const ALL: [Standard; 6] = [
-        Standard::BitolOdps,
-        Standard::Dpds,
-        Standard::OdpiOdps,
-        Standard::Dps,
-        Standard::Witboost,
-        Standard::Custom,
-    ];
-
     /// Name used in output and in `data.meshgate.product.standard`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -500,27 +490,6 @@ impl Node {
                 .map(|e| (Value::from(e.key.as_str()), e.value.to_rego()))
                 .collect::<regorus::value::Object>()
                 .into(),
-        }
-    }
-
-    /// Converts to a JSON value (for `meshgate inspect`).
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value;
-        match &self.value {
-            NodeValue::Null => Value::Null,
-            NodeValue::Bool(b) => Value::Bool(*b),
-            NodeValue::Number(Number::Int(i)) => Value::from(*i),
-            NodeValue::Number(Number::Float(f)) => {
-                serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
-            }
-            NodeValue::String(s) => Value::String(s.clone()),
-            NodeValue::Array(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            NodeValue::Object(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
-                    .collect(),
-            ),
         }
     }
 }

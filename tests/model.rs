@@ -1,0 +1,519 @@
+//! The result model end to end: statuses independent of `--fail-on`, per-policy outcomes,
+//! fingerprints, end positions, domain-level findings, and the defects fixed with the model.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use common::{meshgate, meshgate_in, write};
+use serde_json::Value;
+
+fn json_in(dir: &Path, args: &[&str]) -> (i32, Value) {
+    let r = meshgate_in(dir, args);
+    let doc = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    (r.code, doc)
+}
+
+fn statuses(doc: &Value) -> BTreeMap<String, String> {
+    doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["path"].as_str().unwrap().to_string(),
+                p["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_is_a_fact_about_the_product_not_the_threshold() {
+    let repo = common::repo();
+    let (code, default) = json_in(&repo, &["check", "fixtures/mesh", "--format", "json"]);
+    assert_eq!(code, 1);
+    for fail_on in ["never", "info", "warning"] {
+        let (code, doc) = json_in(
+            &repo,
+            &[
+                "check",
+                "fixtures/mesh",
+                "--format",
+                "json",
+                "--fail-on",
+                fail_on,
+            ],
+        );
+        assert_eq!(statuses(&doc), statuses(&default), "--fail-on {fail_on}");
+        assert_eq!(
+            doc["summary"]["products_failing"],
+            default["summary"]["products_failing"]
+        );
+        assert_eq!(
+            code,
+            if fail_on == "never" { 0 } else { 1 },
+            "--fail-on {fail_on}"
+        );
+    }
+    // The status follows the worst finding of each product.
+    let mut worst: BTreeMap<&str, &str> = BTreeMap::new();
+    for f in default["findings"].as_array().unwrap() {
+        let Some(p) = f["product"].as_str() else {
+            continue;
+        };
+        let s = f["severity"].as_str().unwrap();
+        let rank = |s: &str| ["info", "warning", "error"].iter().position(|x| *x == s);
+        if worst.get(p).is_none_or(|w| rank(s) > rank(w)) {
+            worst.insert(p, s);
+        }
+    }
+    for (path, status) in statuses(&default) {
+        let expected = match worst.get(path.as_str()) {
+            Some(&"error") => "fail",
+            Some(&"warning") => "warn",
+            _ => "pass",
+        };
+        assert_eq!(status, expected, "{path}");
+    }
+    let human = meshgate(&["check", "fixtures/mesh", "--fail-on", "never"]);
+    assert_eq!(human.code, 0);
+    assert!(
+        human
+            .stdout
+            .contains("4 passing, 2 with warnings, 10 failing, 0 in error."),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn every_product_has_an_outcome_for_every_policy_of_its_set() {
+    let (_, doc) = json_in(
+        &common::repo(),
+        &["check", "fixtures/mesh", "--format", "json"],
+    );
+    let policies: Vec<(&str, Option<&str>)> = doc["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["domain"].as_str()))
+        .collect();
+    let mut failed: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for f in doc["findings"].as_array().unwrap() {
+        if let Some(p) = f["product"].as_str() {
+            failed.insert((p, f["policy"].as_str().unwrap()));
+        }
+    }
+    let mut counts: BTreeMap<char, u64> = BTreeMap::new();
+    for p in doc["products"].as_array().unwrap() {
+        let path = p["path"].as_str().unwrap();
+        let outcomes: Vec<char> = p["outcomes"].as_str().unwrap().chars().collect();
+        assert_eq!(outcomes.len(), policies.len(), "{path}");
+        for (&(id, domain), &o) in policies.iter().zip(&outcomes) {
+            *counts.entry(o).or_default() += 1;
+            let in_set = domain.is_none() || domain == p["domain"].as_str();
+            assert_eq!(o != '-', in_set, "{path} {id}: {o}");
+            if o == 'p' || o == 'f' {
+                assert_eq!(o == 'f', failed.contains(&(path, id)), "{path} {id}: {o}");
+            }
+        }
+    }
+    let s = &doc["summary"]["outcomes"];
+    assert_eq!(s["pass"], counts.get(&'p').copied().unwrap_or(0));
+    assert_eq!(s["fail"], counts.get(&'f').copied().unwrap_or(0));
+    assert!(counts[&'f'] > 0 && counts[&'p'] > 0 && counts[&'-'] > 0);
+}
+
+#[test]
+fn unparsed_templates_and_errored_products_have_their_outcomes() {
+    let (_, doc) = json_in(
+        &common::repo(),
+        &["check", "fixtures/standards", "--format", "json"],
+    );
+    let mut seen = BTreeSet::new();
+    for p in doc["products"].as_array().unwrap() {
+        let o = p["outcomes"].as_str().unwrap();
+        match p["status"].as_str().unwrap() {
+            "skipped" => assert!(o.chars().all(|c| c == 's' || c == '-'), "{p}"),
+            "error" => assert!(o.contains('e'), "{p}"),
+            _ => assert!(!o.contains('s') && !o.contains('e'), "{p}"),
+        }
+        seen.insert(p["status"].as_str().unwrap().to_string());
+    }
+    assert!(
+        seen.contains("skipped") && seen.contains("error"),
+        "{seen:?}"
+    );
+    // A policy that errors is `e` for that policy only.
+    let (code, doc) = json_in(
+        &common::repo(),
+        &["check", "fixtures/bad/policy-runtime", "--format", "json"],
+    );
+    assert_eq!(code, 2);
+    assert!(doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| { p["outcomes"].as_str().unwrap().contains('e') && p["status"] == "error" }));
+}
+
+const PRODUCT: &str = "apiVersion: v1.0.0
+kind: DataProduct
+id: orders-daily
+name: orders-daily
+status: active
+domain: orders
+description:
+  purpose: Daily order totals for finance and the supply planners.
+team:
+  name: orders
+  members:
+    - username: ana
+      role: owner
+outputPorts:
+  - name: daily
+    version: 1.0.0
+    contractId: c-1
+  - name: weekly
+    version: 1.0.0
+    contractId: c-2
+";
+
+fn fingerprints(doc: &Value) -> BTreeMap<String, (String, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                format!(
+                    "{}|{}|{}",
+                    f["policy"].as_str().unwrap(),
+                    f["path"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap()
+                ),
+                (
+                    f["fingerprint"].as_str().unwrap().to_string(),
+                    f["location"]["line"].to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fingerprints_survive_line_shifts_and_key_reordering_and_tell_paths_apart() {
+    let t = tempfile::tempdir().unwrap();
+    let rel = "domains/orders/products/daily/dataproduct.yaml";
+    write(t.path(), rel, PRODUCT);
+    let (_, before) = json_in(t.path(), &["check", ".", "--format", "json"]);
+    let before_fp = fingerprints(&before);
+    // Both ports lack an SLA: two findings that differ only in their path.
+    let sla: Vec<&(String, String)> = before_fp
+        .iter()
+        .filter(|(k, _)| k.starts_with("governance.sla|view.output_ports["))
+        .map(|(_, v)| v)
+        .collect();
+    assert!(sla.len() >= 2, "{before_fp:#?}");
+    assert_ne!(sla[0].0, sla[1].0);
+    let all: BTreeSet<&String> = before_fp.values().map(|(f, _)| f).collect();
+    assert_eq!(all.len(), before_fp.len(), "fingerprints are unique");
+
+    // Lines inserted above every field, and the top-level keys reordered.
+    let mut lines: Vec<&str> = PRODUCT.lines().collect();
+    let ports = lines.split_off(lines.iter().position(|l| *l == "outputPorts:").unwrap());
+    let edited = format!(
+        "# a comment\n\n# another\n{}\n{}\nextra: added later\n",
+        ports.join("\n"),
+        lines.join("\n")
+    );
+    write(t.path(), rel, &edited);
+    let (_, after) = json_in(t.path(), &["check", ".", "--format", "json"]);
+    let after_fp = fingerprints(&after);
+    assert_eq!(
+        before_fp.keys().collect::<Vec<_>>(),
+        after_fp.keys().collect::<Vec<_>>()
+    );
+    let mut moved = 0;
+    for (k, (fp, line)) in &before_fp {
+        assert_eq!(&after_fp[k].0, fp, "{k}");
+        moved += usize::from(&after_fp[k].1 != line);
+    }
+    assert!(
+        moved > 0,
+        "the edit moved no finding: the test proves nothing"
+    );
+}
+
+#[test]
+fn locations_have_end_positions() {
+    let (_, doc) = json_in(
+        &common::repo(),
+        &["check", "fixtures/mesh", "--format", "json"],
+    );
+    for f in doc["findings"].as_array().unwrap() {
+        let l = &f["location"];
+        if l.is_null() {
+            continue;
+        }
+        assert_eq!(l["end_line"], l["line"], "{f}");
+        assert!(l["end_column"].as_u64() > l["column"].as_u64(), "{f}");
+    }
+    // `$ref: https://…` is underlined to the end of the URL.
+    let url = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "ref-url")
+        .expect("a ref-url finding");
+    let width = url["location"]["end_column"].as_u64().unwrap()
+        - url["location"]["column"].as_u64().unwrap();
+    let target = url["message"].as_str().unwrap().split('`').nth(3).unwrap();
+    assert!(target.starts_with("https://"), "{target}");
+    // JSON strings are underlined with their quotes.
+    assert!(
+        [target.len(), target.len() + 2].contains(&(width as usize)),
+        "{width} {url}"
+    );
+}
+
+#[test]
+fn findings_on_domain_files_belong_to_the_domain() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/domain.yaml",
+        "name: orders\nowner: [unclosed\n",
+    );
+    write(
+        t.path(),
+        "domains/sales/domain.yaml",
+        "name: sales\nowner: a\nowner: b\n",
+    );
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    let (code, doc) = json_in(
+        t.path(),
+        &["check", ".", "--format", "json", "--lenient-keys"],
+    );
+    assert_eq!(code, 1);
+    let domain_level: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["product"].is_null())
+        .collect();
+    assert_eq!(domain_level.len(), 2, "{domain_level:#?}");
+    assert_eq!(domain_level[0]["domain"], "orders");
+    assert_eq!(domain_level[0]["id"], "syntax");
+    assert_eq!(
+        domain_level[0]["location"]["file"],
+        "domains/orders/domain.yaml"
+    );
+    // Lenient duplicate keys in domain.yaml are reported too (they were dropped).
+    assert_eq!(domain_level[1]["domain"], "sales");
+    assert_eq!(domain_level[1]["id"], "duplicate-key");
+    assert_eq!(domain_level[1]["severity"], "warning");
+    // They count in their domain's row, not in a product's status.
+    let orders = doc["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "orders")
+        .unwrap();
+    assert!(orders["findings"]["error"].as_u64().unwrap() >= 1);
+    let human = meshgate_in(t.path(), &["check", ".", "--lenient-keys"]);
+    assert!(
+        human
+            .stdout
+            .contains(" --> domains/orders/domain.yaml:3:1\n"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn lenient_keys_in_ref_fragments_keep_the_last_value_and_warn() {
+    let t = tempfile::tempdir().unwrap();
+    let product = PRODUCT.replace(
+        "team:\n  name: orders\n  members:\n    - username: ana\n      role: owner\n",
+        "team:\n  $ref: team.yaml\n",
+    );
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        product,
+    );
+    write(
+        t.path(),
+        "domains/orders/products/daily/team.yaml",
+        "name: orders\nmembers:\n  - username: ana\n    role: owner\nmembers:\n  - username: bo\n    role: analyst\n",
+    );
+    let (code, doc) = json_in(
+        t.path(),
+        &["check", ".", "--format", "json", "--lenient-keys"],
+    );
+    assert_eq!(code, 1);
+    let findings = doc["findings"].as_array().unwrap();
+    let dup = findings
+        .iter()
+        .find(|f| f["id"] == "duplicate-key")
+        .expect("the fragment's duplicate key is reported");
+    assert_eq!(
+        dup["location"]["file"],
+        "domains/orders/products/daily/team.yaml"
+    );
+    assert_eq!(dup["location"]["line"], 5);
+    // The last `members` (no owner) is what both `input` and the view hold: the ownership
+    // policy fails, as it does in OPA on the printed input.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["policy"] == "governance.ownership"),
+        "{findings:#?}"
+    );
+    let r = meshgate_in(
+        t.path(),
+        &[
+            "inspect",
+            "domains/orders/products/daily/dataproduct.yaml",
+            "--lenient-keys",
+        ],
+    );
+    let printed: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(printed["input"]["team"]["members"][0]["username"], "bo");
+    assert_eq!(
+        printed["data"]["meshgate"]["product"]["view"]["owners"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn products_without_a_view_have_no_view_key() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/custom/dataproduct.yaml",
+        "whatever: 1\n",
+    );
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    let r = meshgate_in(
+        t.path(),
+        &["inspect", "domains/orders/products/custom/dataproduct.yaml"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("<undefined>"), "{}", r.stdout);
+    let printed: Value = serde_json::from_str(&r.stdout).unwrap();
+    let data = &printed["data"]["meshgate"];
+    assert!(data["product"].get("view").is_none(), "{}", data["product"]);
+    let entry = &data["mesh"]["products"]["domains/orders/products/custom/dataproduct.yaml"];
+    assert!(entry.is_object() && entry.get("view").is_none(), "{entry}");
+    assert!(
+        data["mesh"]["products"]["domains/orders/products/daily/dataproduct.yaml"]["view"]
+            .is_object()
+    );
+}
+
+#[test]
+fn an_unreadable_policy_file_is_named_and_the_rest_is_checked() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    write(
+        t.path(),
+        "policies/good.rego",
+        "package g\n\ndeny contains \"always\" if { true }\n",
+    );
+    write(
+        t.path(),
+        "policies/latin1.rego",
+        b"package l\n# caf\xe9\n".as_slice(),
+    );
+    let (code, doc) = json_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2);
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["kind"], "io");
+    assert_eq!(errors[0]["location"]["file"], "policies/latin1.rego");
+    assert!(errors[0]["message"].as_str().unwrap().contains("not UTF-8"));
+    // The good policy still ran; the product is in error because its set is incomplete.
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"] == "always"));
+    assert_eq!(doc["products"][0]["status"], "error");
+    // --parse-only reads no policy at all.
+    let r = meshgate_in(t.path(), &["check", ".", "--parse-only"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Checked 1 product"), "{}", r.stdout);
+}
+
+#[test]
+fn the_note_on_the_shipped_library_says_global() {
+    let r = meshgate(&["check", "fixtures/mesh"]);
+    assert!(r.stdout.contains(
+        "note: the repository has no global policies; used meshgate's shipped policy library as the global policies"
+    ));
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    write(
+        t.path(),
+        "policies/own.rego",
+        "package g\n\ndeny contains \"x\" if { false }\n",
+    );
+    let r = meshgate_in(t.path(), &["check", "."]);
+    assert!(!r.stdout.contains("shipped policy library"), "{}", r.stdout);
+}
+
+#[test]
+fn every_built_in_finding_has_a_registered_rule() {
+    let mut codes = BTreeSet::new();
+    for mesh in [
+        "fixtures/mesh",
+        "fixtures/standards",
+        "fixtures/bad/descriptors",
+        "fixtures/bad/policy-runtime",
+    ] {
+        let (_, doc) = json_in(&common::repo(), &["check", mesh, "--format", "json"]);
+        for f in doc["findings"].as_array().unwrap() {
+            let policy = f["policy"].as_str().unwrap();
+            let id = f["id"].as_str().unwrap_or(f["rule"].as_str().unwrap());
+            let code = format!("{policy}/{id}");
+            if policy.starts_with("meshgate.") {
+                let rule = meshgate::rules::find(&code)
+                    .unwrap_or_else(|| panic!("{code} is not in the rule registry"));
+                assert_eq!(
+                    rule.severity.as_str(),
+                    f["severity"].as_str().unwrap(),
+                    "{code}"
+                );
+            } else if id == meshgate::rules::POLICY_ERROR_ID {
+                assert_eq!(f["severity"], "error");
+            }
+            codes.insert(code);
+        }
+    }
+    // The fixtures exercise the registry broadly, not one code.
+    assert!(
+        codes.iter().filter(|c| c.starts_with("meshgate.")).count() >= 10,
+        "{codes:#?}"
+    );
+}
