@@ -44,30 +44,16 @@ pub const POLICY_ERROR: Rule = Rule {
     description: "A Rego policy raised an error on this product (a builtin called with the wrong type, conflicting values of a complete rule, a builtin regorus lacks, a time-out) or returned something that is not a set of messages. The product is not fully checked, so it is in error and the run exits 2: a policy that fails never passes a product.",
 };
 
-const fn parse(
+/// A rule whose findings are errors.
+const fn error(
+    policy: &'static str,
     id: &'static str,
     title: &'static str,
     help: &'static str,
     description: &'static str,
 ) -> Rule {
     Rule {
-        policy: POLICY_PARSE,
-        id,
-        title,
-        severity: Severity::Error,
-        help,
-        description,
-    }
-}
-
-const fn refs(
-    id: &'static str,
-    title: &'static str,
-    help: &'static str,
-    description: &'static str,
-) -> Rule {
-    Rule {
-        policy: POLICY_REF,
+        policy,
         id,
         title,
         severity: Severity::Error,
@@ -102,24 +88,60 @@ pub static BUILTIN: &[Rule] = &[
         help: "move it to domains/<domain>/products/<product>/, or exclude it in meshgate.toml",
         description: "A product descriptor was found outside `domains/<domain>/`. Every product belongs to a domain in a data mesh; one outside any domain gets no domain-local policy and no owner.",
     },
-    parse("complex-key", "Complex YAML key", "use plain scalar keys", "A YAML mapping key that is itself a mapping or a sequence: descriptors are JSON-compatible and cannot hold such keys."),
-    parse("duplicate-key", "Duplicate key", "remove one of the two keys (or run with `--lenient-keys` to keep the last value with a warning)", "A mapping defines the same key twice. Parsers disagree on which value wins, so policies could check a value other tools do not see; it is an error unless `lenient-keys` is on, where it is a warning and the last value wins."),
-    parse("empty", "Empty descriptor", "write the descriptor, or delete or exclude the file", "The file holds no document (empty, or only comments)."),
-    parse("invalid-utf8", "Not UTF-8", "save the file as UTF-8", "Descriptors must be UTF-8 text; the file holds bytes that are not."),
-    parse("io", "Descriptor cannot be read", "fix the file's permissions, or exclude it in meshgate.toml", "The descriptor file exists but could not be read."),
-    parse("multi-document", "Several YAML documents", "keep one document per descriptor file", "A descriptor file holds more than one YAML document (`---`); meshgate would not know which one describes the product."),
-    parse("not-a-mapping", "Root is not a mapping", "make the descriptor's root a mapping of fields", "A descriptor's root must be a mapping (a JSON object); this one is a list or a scalar."),
-    parse("syntax", "Syntax error", "fix the syntax at the position shown", "The descriptor is not valid YAML or JSON."),
-    parse("too-deep", "Nested too deeply", "flatten the descriptor", "The descriptor nests deeper than meshgate's limit, which guards the parser and the policies against stack exhaustion."),
-    parse("too-large", "Descriptor too large", "split the descriptor, or raise `max-descriptor-bytes` in meshgate.toml", "The file is larger than `max-descriptor-bytes`; it is refused before it is read."),
-    parse("too-many-nodes", "Too many nodes", "reduce the descriptor (or its YAML aliases)", "The descriptor expands to more nodes than meshgate's limit, as a YAML alias bomb does."),
-    refs("ref-absolute", "`$ref` to an absolute path", "reference files by a path relative to the file that holds the `$ref`", "A `$ref` names an absolute path, which would make the descriptor depend on the machine it is checked on."),
-    refs("ref-cycle", "Circular `$ref`", "break the cycle: one of the referenced documents must hold the value itself", "Following the `$ref` leads back to itself."),
-    refs("ref-limit", "`$ref` expansion too large", "reference smaller fragments, or the final document directly", "The `$ref` chain is too deep, or the resolved descriptor grows past meshgate's node limit."),
-    refs("ref-missing", "`$ref` to a missing file", "fix the path (it is relative to the file that holds the `$ref`) or add the file", "A `$ref` names a file that does not exist."),
-    refs("ref-outside", "`$ref` leaves the repository", "keep referenced files inside the mesh repository", "A `$ref` leads out of the repository (by `..` or through a symlink); meshgate reads nothing outside it."),
-    refs("ref-parse", "Referenced file cannot be used", "fix the referenced file", "The file a `$ref` names cannot be read or does not parse."),
-    refs("ref-pointer", "`$ref` pointer matches nothing", "fix the JSON pointer (e.g. `#/components/inputPorts/name`) or the referenced file", "The JSON pointer of a `$ref` (`#/…`) does not match a node of the referenced document."),
+    error(
+POLICY_PARSE,
+"complex-key", "Complex YAML key", "use plain scalar keys", "A YAML mapping key that is itself a mapping or a sequence: descriptors are JSON-compatible and cannot hold such keys."),
+    error(
+POLICY_PARSE,
+"duplicate-key", "Duplicate key", "remove one of the two keys (or run with `--lenient-keys` to keep the last value with a warning)", "A mapping defines the same key twice. Parsers disagree on which value wins, so policies could check a value other tools do not see; it is an error unless `lenient-keys` is on, where it is a warning and the last value wins."),
+    error(
+POLICY_PARSE,
+"empty", "Empty descriptor", "write the descriptor, or delete or exclude the file", "The file holds no document (empty, or only comments)."),
+    error(
+POLICY_PARSE,
+"invalid-utf8", "Not UTF-8", "save the file as UTF-8", "Descriptors must be UTF-8 text; the file holds bytes that are not."),
+    error(
+POLICY_PARSE,
+"io", "Descriptor cannot be read", "fix the file's permissions, or exclude it in meshgate.toml", "The descriptor file exists but could not be read."),
+    error(
+POLICY_PARSE,
+"multi-document", "Several YAML documents", "keep one document per descriptor file", "A descriptor file holds more than one YAML document (`---`); meshgate would not know which one describes the product."),
+    error(
+POLICY_PARSE,
+"not-a-mapping", "Root is not a mapping", "make the descriptor's root a mapping of fields", "A descriptor's root must be a mapping (a JSON object); this one is a list or a scalar."),
+    error(
+POLICY_PARSE,
+"syntax", "Syntax error", "fix the syntax at the position shown", "The descriptor is not valid YAML or JSON."),
+    error(
+POLICY_PARSE,
+"too-deep", "Nested too deeply", "flatten the descriptor", "The descriptor nests deeper than meshgate's limit, which guards the parser and the policies against stack exhaustion."),
+    error(
+POLICY_PARSE,
+"too-large", "Descriptor too large", "split the descriptor, or raise `max-descriptor-bytes` in meshgate.toml", "The file is larger than `max-descriptor-bytes`; it is refused before it is read."),
+    error(
+POLICY_PARSE,
+"too-many-nodes", "Too many nodes", "reduce the descriptor (or its YAML aliases)", "The descriptor expands to more nodes than meshgate's limit, as a YAML alias bomb does."),
+    error(
+POLICY_REF,
+"ref-absolute", "`$ref` to an absolute path", "reference files by a path relative to the file that holds the `$ref`", "A `$ref` names an absolute path, which would make the descriptor depend on the machine it is checked on."),
+    error(
+POLICY_REF,
+"ref-cycle", "Circular `$ref`", "break the cycle: one of the referenced documents must hold the value itself", "Following the `$ref` leads back to itself."),
+    error(
+POLICY_REF,
+"ref-limit", "`$ref` expansion too large", "reference smaller fragments, or the final document directly", "The `$ref` chain is too deep, or the resolved descriptor grows past meshgate's node limit."),
+    error(
+POLICY_REF,
+"ref-missing", "`$ref` to a missing file", "fix the path (it is relative to the file that holds the `$ref`) or add the file", "A `$ref` names a file that does not exist."),
+    error(
+POLICY_REF,
+"ref-outside", "`$ref` leaves the repository", "keep referenced files inside the mesh repository", "A `$ref` leads out of the repository (by `..` or through a symlink); meshgate reads nothing outside it."),
+    error(
+POLICY_REF,
+"ref-parse", "Referenced file cannot be used", "fix the referenced file", "The file a `$ref` names cannot be read or does not parse."),
+    error(
+POLICY_REF,
+"ref-pointer", "`$ref` pointer matches nothing", "fix the JSON pointer (e.g. `#/components/inputPorts/name`) or the referenced file", "The JSON pointer of a `$ref` (`#/…`) does not match a node of the referenced document."),
     Rule {
         policy: POLICY_REF,
         id: "ref-url",
