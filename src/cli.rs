@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, CheckOptions};
 use crate::engine::Evaluator;
+use crate::explain;
 use crate::findings::Severity;
 use crate::inspect;
 use crate::mesh::{self, LoadSettings};
@@ -124,6 +125,17 @@ enum Command {
         /// pass): use it only with policies known not to error.
         #[arg(long, value_enum, default_value_t = EvaluatorChoice::Interpreter)]
         evaluator: EvaluatorChoice,
+    },
+    /// Explain a finding's code (`meshgate.parse/syntax`, `governance.ownership/…`) or a policy
+    /// id: what it checks and how to fix it. Without CODE, list every rule.
+    Explain {
+        /// The code or policy id; omit to list them all.
+        code: Option<String>,
+        /// The mesh repository root whose policies to explain.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        repo: PathBuf,
+        #[command(flatten)]
+        mesh: MeshArgs,
     },
     /// Print `{"input", "data"}` exactly as policies see them for one product (for `opa eval`).
     Inspect {
@@ -272,6 +284,7 @@ pub fn run(cli: Cli) -> u8 {
             bundle,
             mesh,
         } => run_inspect(&path, repo.as_deref(), bundle, &mesh),
+        Command::Explain { code, repo, mesh } => run_explain(code.as_deref(), &repo, &mesh),
     };
     result.unwrap_or_else(|e| {
         eprintln!("meshgate: error: {e}");
@@ -310,6 +323,27 @@ fn run_check(
     }
     write_output(output, |w| report::render(format, &report, render_opts, w))?;
     Ok(report.exit_code())
+}
+
+/// `meshgate explain`.
+fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> Result<u8, String> {
+    let mesh = mesh::load(&args.settings(repo)).map_err(|e| e.to_string())?;
+    let catalog = explain::catalog(&mesh);
+    match code {
+        None => {
+            write_output(None, |w| explain::render_list(&catalog, w))?;
+            Ok(0)
+        }
+        Some(code) => match explain::find(&catalog, code) {
+            Some(entry) => {
+                write_output(None, |w| explain::render_entry(&entry, w))?;
+                Ok(0)
+            }
+            None => Err(format!(
+                "no rule or policy `{code}` (run `meshgate explain` to list them)"
+            )),
+        },
+    }
 }
 
 /// `meshgate inspect`.

@@ -14,6 +14,7 @@ pub mod data;
 pub mod descriptor;
 pub mod discover;
 pub mod engine;
+pub mod explain;
 pub mod findings;
 pub mod inspect;
 pub mod library;

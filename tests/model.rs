@@ -517,3 +517,38 @@ fn every_built_in_finding_has_a_registered_rule() {
         "{codes:#?}"
     );
 }
+
+#[test]
+fn explain_reads_the_registry_and_the_policies_metadata() {
+    let r = meshgate(&["explain", "meshgate.parse/duplicate-key"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rule = meshgate::rules::find("meshgate.parse/duplicate-key").unwrap();
+    assert!(r.stdout.contains(rule.description) && r.stdout.contains(rule.help));
+    // A domain-local policy's finding code explains its policy, from its METADATA.
+    let r = meshgate(&[
+        "explain",
+        "orders.retention/orders-retention-missing",
+        "--repo",
+        "fixtures/mesh",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r
+        .stdout
+        .contains("Orders data declares how long it is kept"));
+    assert!(r
+        .stdout
+        .contains("domains/orders/policies/retention.rego (domain orders)"));
+    // The list has every built-in rule and every policy of the mesh.
+    let r = meshgate(&["explain", "--repo", "fixtures/mesh"]);
+    for rule in meshgate::rules::BUILTIN {
+        assert!(r.stdout.contains(&rule.code()), "{}", rule.code());
+    }
+    assert!(r.stdout.contains("governance.ownership") && r.stdout.contains("orders.tagging"));
+    let r = meshgate(&["explain", "nope"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no rule or policy `nope`"),
+        "{}",
+        r.stderr
+    );
+}
