@@ -552,3 +552,48 @@ fn explain_reads_the_registry_and_the_policies_metadata() {
         r.stderr
     );
 }
+
+#[test]
+fn a_folder_the_walk_cannot_read_is_a_run_error_not_a_silent_gap() {
+    // A path longer than PATH_MAX cannot be opened by its full name, whoever runs the test
+    // (permission bits do not stop root, which CI runs as). bash builds it with relative
+    // `mkdir`/`cd` steps.
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    let segment = "d".repeat(200);
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "cd domains/orders/products && for i in $(seq 1 25); do mkdir {segment} && cd {segment} || exit 1; done"
+        ))
+        .current_dir(t.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, doc) = json_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2, "{doc:#}");
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["kind"], "io");
+    let file = errors[0]["location"]["file"].as_str().unwrap();
+    assert!(file.starts_with("domains/orders/products/ddd"), "{file}");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not checked"),
+        "{}",
+        errors[0]["message"]
+    );
+    // The readable product is still checked.
+    assert_eq!(doc["summary"]["products"], 1);
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["policy"] == "governance.sla"));
+}
