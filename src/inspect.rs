@@ -84,9 +84,8 @@ pub fn product_document(
         .input
         .as_ref()
         .ok_or_else(|| InspectError::Unparsed(rel.clone()))?;
-    let mut data = to_json(&mesh.data());
-    data["meshgate"]["product"] = to_json(&p.facts);
-    Ok(json!({"input": to_json(input), "data": data}))
+    let data = crate::data::with_product(&mesh.data(), &p.facts);
+    Ok(json!({"input": to_json(input), "data": to_json(&data)}))
 }
 
 /// The whole mesh as one document, for running the same policies in another engine:
