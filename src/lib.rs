@@ -22,6 +22,7 @@ pub mod mesh;
 pub mod model;
 pub mod policy;
 pub mod product;
+pub mod recursion;
 pub mod rego;
 pub mod report;
 pub mod rules;
