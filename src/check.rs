@@ -89,6 +89,12 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         }
         (lib, files.builtin_library)
     };
+    let mut lib = lib;
+    // An unreadable folder may hide products or policies: the products it may concern are
+    // not fully checked.
+    for (scope, _) in &mesh.walk_errors {
+        lib.degrade(scope.clone());
+    }
     timings.phase("compile");
     let eval = engine::EvalOptions {
         evaluator: opts.evaluator,
@@ -125,19 +131,30 @@ fn parts(
         } else {
             Checked::Complete
         };
-        let mut outcomes = vec![None; lib.policies.len()];
-        let set = &lib.set_for(p.domain.as_deref()).policies;
+        // Every policy in the product's scope (the global ones and its domain's) gets an
+        // outcome; one the engine did not report (its file was dropped from the set, say)
+        // is an error, never a pass.
         let not_run = match checked {
-            Checked::Skipped => Some(Outcome::Skipped),
-            Checked::Unparsed => Some(Outcome::Error),
-            Checked::Complete | Checked::Incomplete => None,
+            Checked::Skipped => Outcome::Skipped,
+            _ => Outcome::Error,
         };
-        for &pi in set {
-            outcomes[pi] = not_run;
-        }
+        let mut outcomes: Vec<Option<Outcome>> = lib
+            .policies
+            .iter()
+            .map(|pol| match &pol.origin {
+                Origin::Global => Some(not_run),
+                Origin::Domain(d) if p.domain.as_deref() == Some(d) => Some(not_run),
+                Origin::Domain(_) => None,
+            })
+            .collect();
         for (pi, o) in e.outcomes {
             outcomes[pi] = Some(o);
         }
+        let checked = if checked == Checked::Complete && outcomes.contains(&Some(Outcome::Error)) {
+            Checked::Incomplete
+        } else {
+            checked
+        };
         findings.extend(e.findings);
         products.push(ProductReport {
             path: p.path.clone(),
@@ -168,7 +185,7 @@ fn parts(
             remediation: p.metadata.remediation.clone(),
         })
         .collect();
-    let mut errors = mesh.walk_errors;
+    let mut errors: Vec<_> = mesh.walk_errors.into_iter().map(|(_, e)| e).collect();
     errors.extend(lib.errors.iter().cloned());
     let mut sources = mesh.sources;
     sources.extend(lib.sources.clone());

@@ -300,7 +300,10 @@ fn run_list(
 ) -> Result<u8, String> {
     let listing = check::list_products(opts).map_err(|e| e.to_string())?;
     write_output(output, |w| report::list::render(format, &listing, w))?;
-    Ok(0)
+    for e in &listing.errors {
+        eprintln!("meshgate: error: {e}");
+    }
+    Ok(if listing.errors.is_empty() { 0 } else { 2 })
 }
 
 /// `meshgate check`.

@@ -48,7 +48,7 @@ pub struct Config {
     pub policies: Vec<String>,
     /// Largest descriptor accepted, in bytes.
     pub max_descriptor_bytes: u64,
-    /// Time limit for evaluating one policy rule on one product, in milliseconds.
+    /// Time limit of one evaluation call, in milliseconds (see README, "The time limit").
     pub policy_timeout_ms: u64,
     /// Accept duplicate keys in descriptors (the last value wins) with a warning.
     pub lenient_keys: bool,

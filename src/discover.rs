@@ -54,9 +54,24 @@ pub struct Unreadable {
     pub path: String,
     /// The I/O error.
     pub message: String,
+    /// Whether it lies in a global policy folder (global policies may be missing).
+    pub in_policy_dir: bool,
 }
 
 impl Unreadable {
+    /// The domain whose products or local policies may be missing (`None`: it could be any:
+    /// a global policy folder, or a folder outside `domains/<d>/`).
+    pub fn scope(&self) -> Option<&str> {
+        if self.in_policy_dir {
+            return None;
+        }
+        let mut parts = self.path.split('/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("domains"), Some(d), Some(_)) => Some(d),
+            _ => None,
+        }
+    }
+
     fn of(root: &Path, fallback: &Path, e: &walkdir::Error) -> Unreadable {
         let path = e.path().unwrap_or(fallback);
         let message = match e.io_error() {
@@ -66,6 +81,7 @@ impl Unreadable {
         Unreadable {
             path: rel_path(root, path),
             message,
+            in_policy_dir: false,
         }
     }
 }
@@ -282,7 +298,10 @@ pub fn discover(
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    unreadable.push(Unreadable::of(root, &abs, &e));
+                    unreadable.push(Unreadable {
+                        in_policy_dir: true,
+                        ..Unreadable::of(root, &abs, &e)
+                    });
                     continue;
                 }
             };

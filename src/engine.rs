@@ -91,7 +91,7 @@ fn member(v: &Value) -> Result<Member, String> {
 }
 
 /// Drops run-dependent details (elapsed and remaining time) so output is deterministic: a
-/// time-out is reported with the configured per-product limit.
+/// time-out is reported with the configured limit.
 fn stable_message(message: &str, timeout: Duration) -> String {
     if message.starts_with("execution exceeded time limit") {
         format!(
@@ -163,7 +163,7 @@ pub enum Evaluator {
 pub struct EvalOptions {
     /// The evaluator.
     pub evaluator: Evaluator,
-    /// Time limit of one product's evaluation.
+    /// Time limit of one evaluation call (`policy-timeout-ms`).
     pub timeout: Duration,
 }
 
@@ -539,7 +539,7 @@ struct Worker<'a> {
     vm: Option<RegoVM>,
     /// Interpreter engine with the `with` module (fallback and reference), made on first use.
     engine: Option<regorus::Engine>,
-    /// The time limit of one product.
+    /// Time limit of one evaluation call.
     timeout: Duration,
 }
 

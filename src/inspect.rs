@@ -50,7 +50,7 @@ pub enum InspectError {
         "{0}: cannot find the mesh root (a folder with meshgate.toml or domains/); pass --repo"
     )]
     NoRoot(String),
-    /// A policy file could not be read.
+    /// A policy file or a folder could not be read: the bundle would be incomplete.
     #[error("{0}")]
     Policy(String),
 }
@@ -91,6 +91,10 @@ pub fn product_document(
 /// The whole mesh as one document, for running the same policies in another engine:
 /// `{"version", "policies": [...], "data", "products": [{"path", "domain", "facts", "input"}]}`.
 pub fn bundle(mesh: &Mesh) -> Result<serde_json::Value, InspectError> {
+    // An incomplete bundle would pass elsewhere what meshgate cannot check here.
+    if let Some((_, e)) = mesh.walk_errors.first() {
+        return Err(InspectError::Policy(e.to_string()));
+    }
     let files = mesh.policy_files();
     if let Some((_, e)) = files.unreadable.first() {
         return Err(InspectError::Policy(e.to_string()));

@@ -72,8 +72,9 @@ pub struct Mesh {
     pub domains: Vec<Domain>,
     /// Findings of the built-in checks (parse errors, layout).
     pub builtin_findings: Vec<Finding>,
-    /// Folders and files the walk could not read, as run errors.
-    pub walk_errors: Vec<RunError>,
+    /// Folders and files the walk could not read, as run errors, with the domain whose
+    /// products or policies they may hide (`None`: any).
+    pub walk_errors: Vec<(Option<String>, RunError)>,
     /// Source text of every file read, by repo-relative path (for snippets).
     pub sources: BTreeMap<String, Arc<str>>,
 }
@@ -162,13 +163,16 @@ pub fn load(settings: &LoadSettings) -> Result<Mesh, Fatal> {
     let walk_errors = inventory
         .unreadable
         .iter()
-        .map(|u| RunError {
-            kind: ErrorKind::Io,
-            message: format!(
-                "cannot read this folder or file: {}; the products and policies in it are not checked (fix its permissions, or list it under `exclude` in meshgate.toml)",
-                u.message
-            ),
-            location: Some(Location::new(&u.path, descriptor::Pos::START, 1)),
+        .map(|u| {
+            let error = RunError {
+                kind: ErrorKind::Io,
+                message: format!(
+                    "cannot read this folder or file: {}; the products and policies in it are not checked, so the products it may concern are in error (fix its permissions, or move it out of the repository)",
+                    u.message
+                ),
+                location: Some(Location::new(&u.path, descriptor::Pos::START, 1)),
+            };
+            (u.scope().map(str::to_string), error)
         })
         .collect();
 
@@ -246,7 +250,10 @@ impl Mesh {
             };
             read(path, abs, Origin::Global);
         }
-        let builtin_library = self.inventory.global_policies.is_empty();
+        // The shipped library stands in only where the repository has no global policy folder
+        // content at all: not when a global policy folder could not be read.
+        let builtin_library = self.inventory.global_policies.is_empty()
+            && !self.inventory.unreadable.iter().any(|u| u.in_policy_dir);
         for d in &self.inventory.domains {
             for path in &d.policies {
                 read(path, self.root.join(path), Origin::Domain(d.name.clone()));
@@ -298,6 +305,7 @@ impl Mesh {
         Listing {
             products,
             excluded: self.inventory.excluded_products.clone(),
+            errors: self.walk_errors.iter().map(|(_, e)| e.clone()).collect(),
         }
     }
 }
@@ -328,4 +336,7 @@ pub struct Listing {
     pub products: Vec<ListedProduct>,
     /// Files matching the product globs that `exclude` left out, so users see why.
     pub excluded: Vec<String>,
+    /// Folders the walk could not read: the listing is incomplete (exit code 2).
+    #[serde(skip)]
+    pub errors: Vec<RunError>,
 }

@@ -89,9 +89,9 @@ pub struct ProductReport {
     /// Pass, warn, fail, error or skipped (set by [`Report::finish`]).
     pub status: Status,
     /// The outcome of every policy of [`Report::policies`] on this product, by index; `None`
-    /// for a policy outside the product's set (another domain's local policy). In JSON: one
-    /// letter per policy, in the order of `policies` (`p` pass, `f` fail, `e` error, `n` not
-    /// applicable, `s` skipped, `-` not in the product's set).
+    /// for a policy outside the product's scope (another domain's local policy). In JSON: one
+    /// letter per policy in scope (the global policies and the product's domain's), in the
+    /// order of `policies` (`p` pass, `f` fail, `e` error, `n` not applicable, `s` skipped).
     #[serde(serialize_with = "outcome_letters")]
     pub outcomes: Vec<Option<Outcome>>,
     /// How far the pipeline got (not serialized: `status` says it).
@@ -110,10 +110,7 @@ impl ProductReport {
 }
 
 fn outcome_letters<S: Serializer>(outcomes: &[Option<Outcome>], s: S) -> Result<S::Ok, S::Error> {
-    let text: String = outcomes
-        .iter()
-        .map(|o| o.map_or('-', Outcome::letter))
-        .collect();
+    let text: String = outcomes.iter().flatten().map(|o| o.letter()).collect();
     s.serialize_str(&text)
 }
 
@@ -460,12 +457,13 @@ fn without_positions(message: &str) -> String {
 }
 
 /// The fingerprint of a finding, before disambiguation: a hash of what the finding is about
-/// (product or domain file, policy, rule, id, the field path, and the message without
-/// positions), never of where it is. Stable across line shifts, key reordering and unrelated
-/// edits; two findings that differ only in path differ.
+/// (product or domain file, the file it is located in, policy, rule, id, the field path, and
+/// the message without positions), never of the line or column. Stable across line shifts,
+/// key reordering and unrelated edits; two findings that differ only in path differ.
 pub fn fingerprint(f: &Finding) -> u64 {
     fnv1a(&[
         f.subject(),
+        f.location.as_ref().map_or("", |l| l.file.as_str()),
         f.domain.as_deref().unwrap_or(""),
         &f.policy,
         &f.rule,
@@ -479,15 +477,19 @@ pub fn fingerprint(f: &Finding) -> u64 {
 /// message twice in one file, without a path) are told apart by their rank in the sorted
 /// order, so that every fingerprint of a report is unique.
 fn assign_fingerprints(findings: &mut [Finding]) {
-    let mut seen: HashMap<u64, u64> = HashMap::new();
+    let mut assigned: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut rank_of: HashMap<u64, u64> = HashMap::new();
     for f in findings.iter_mut() {
         let base = fingerprint(f);
         let mut h = base;
-        let rank = seen.entry(base).or_insert(0);
-        if *rank > 0 {
+        // The n-th finding with this base hash gets the hash of (base, n), moved on until it
+        // differs from every fingerprint already given (a 64-bit collision is unlikely, but
+        // a collision would hide a finding from a baseline).
+        let rank = rank_of.entry(base).or_insert(0);
+        while !assigned.insert(h) {
+            *rank += 1;
             h = fnv1a(&[&format!("{base:016x}"), &rank.to_string()]);
         }
-        *rank += 1;
         f.fingerprint = format!("{h:016x}");
     }
 }

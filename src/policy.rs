@@ -132,6 +132,11 @@ impl Library {
             .sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
     }
 
+    /// Marks the products of `scope` (a domain, or `None` for all) as not fully checked.
+    pub fn degrade(&mut self, scope: Option<String>) {
+        self.degraded.insert(scope);
+    }
+
     /// The set that applies to products of `domain`.
     pub fn set_for(&self, domain: Option<&str>) -> &PolicySet {
         domain

@@ -46,7 +46,7 @@ fn example_mesh_human_output() {
 fn example_mesh_json_output_matches_schema() {
     let (code, doc) = json_of(&["check", "fixtures/mesh", "--format", "json"]);
     assert_eq!(code, 1);
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     let s = &doc["summary"];
     for key in [
         "products",
@@ -165,7 +165,7 @@ fn output_file_and_quiet() {
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     let q = meshgate(&["check", "fixtures/mesh", "-q", "--color", "never"]);
     assert!(!q.stdout.contains("Checked "));
     assert!(q.stdout.contains("-->"));

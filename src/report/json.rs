@@ -1,4 +1,4 @@
-//! The canonical JSON report (schema version 1; documented in README.md).
+//! The canonical JSON report (schema version 2; documented in README.md).
 
 use std::io::{self, Write};
 
@@ -8,7 +8,7 @@ use crate::findings::{Finding, RunError, Severity};
 use crate::model::{DomainSummary, PolicyReport, ProductReport, Report, Summary};
 
 /// Version of the JSON schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Tool {
