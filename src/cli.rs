@@ -330,8 +330,12 @@ fn run_check(
 
 /// `meshgate explain`.
 fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> Result<u8, String> {
-    let mesh = mesh::load(&args.settings(repo)).map_err(|e| e.to_string())?;
-    let catalog = explain::catalog(&mesh);
+    let pool = check::thread_pool(None).map_err(|e| e.to_string())?;
+    let catalog = pool.install(|| {
+        mesh::load(&args.settings(repo))
+            .map(|mesh| explain::catalog(&mesh))
+            .map_err(|e| e.to_string())
+    })?;
     match code {
         None => {
             write_output(None, |w| explain::render_list(&catalog, w))?;

@@ -192,6 +192,49 @@ mod tests {
         assert_eq!(find("meshgate.parse/nope"), None);
     }
 
+    /// The quoted code after each `marker` in `text`.
+    fn codes_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+        text.match_indices(marker)
+            .filter_map(|(i, _)| {
+                let rest = text[i + marker.len()..].trim_start();
+                let rest = rest.strip_prefix('"')?;
+                Some(&rest[..rest.find('"')?])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_code_the_source_can_report_is_registered() {
+        // Scans the source for the codes built-in findings are made with, so that a new code
+        // cannot ship without its rule, even where no fixture triggers it.
+        let src = concat!(
+            include_str!("descriptor/mod.rs"),
+            include_str!("descriptor/json.rs"),
+            include_str!("descriptor/yaml.rs"),
+            include_str!("product.rs"),
+        );
+        let mut parse = codes_after(src, "ParseError::new(");
+        parse.sort();
+        parse.dedup();
+        assert!(parse.len() >= 10, "{parse:?}");
+        for code in parse {
+            assert!(find(&format!("{POLICY_PARSE}/{code}")).is_some(), "parse code `{code}`");
+        }
+        let refs_src = include_str!("descriptor/refs.rs");
+        let refs = codes_after(refs_src, "err(");
+        assert!(refs.len() >= 7, "{refs:?}");
+        for code in refs {
+            assert!(find(&format!("{POLICY_REF}/{code}")).is_some(), "ref code `{code}`");
+        }
+        let checks = include_str!("checks.rs");
+        let mut layout = codes_after(checks, "POLICY_LAYOUT,");
+        layout.extend(codes_after(checks, "layout("));
+        assert_eq!(layout.len(), 3, "{layout:?}");
+        for code in layout {
+            assert!(find(&format!("{POLICY_LAYOUT}/{code}")).is_some(), "layout code `{code}`");
+        }
+    }
+
     #[test]
     fn the_readme_lists_every_rule() {
         let readme = include_str!("../README.md");
