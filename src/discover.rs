@@ -56,6 +56,8 @@ pub struct Unreadable {
     pub message: String,
     /// Whether it lies in a global policy folder (global policies may be missing).
     pub in_policy_dir: bool,
+    /// What to do about it.
+    pub hint: &'static str,
 }
 
 impl Unreadable {
@@ -82,6 +84,7 @@ impl Unreadable {
             path: rel_path(root, path),
             message,
             in_policy_dir: false,
+            hint: "fix its permissions, or move it out of the repository",
         }
     }
 }
@@ -198,9 +201,42 @@ impl Filters<'_> {
             }
             if entry.file_type().is_file() {
                 out.files.push(rel);
+            } else if entry.path_is_symlink() && self.matters(&rel, entry.path().is_dir()) {
+                out.unreadable.push(symlink(rel));
             }
         }
         out
+    }
+
+    /// Whether a linked path could hold something meshgate checks: a product descriptor, a
+    /// domain file, a local policy, or a folder under `domains/` (which may hold any of them).
+    /// A linked `$ref` fragment is not among them: `$ref` resolution reads it, and refuses it
+    /// when it leads out of the repository.
+    fn matters(&self, rel: &str, is_dir: bool) -> bool {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let in_domains = parts.first() == Some(&"domains");
+        self.products.is_match(rel)
+            || (in_domains && is_dir)
+            || (in_domains
+                && parts.len() == 3
+                && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json"))
+            || (in_domains
+                && parts.len() >= 4
+                && parts[2] == "policies"
+                && parts.last().is_some_and(|n| is_policy_file(n)))
+    }
+}
+
+/// A symbolic link meshgate met where it looks for products or policies. Links are not
+/// followed (a link may lead out of the repository), and skipping one silently could hide
+/// products or policies: it is reported.
+fn symlink(rel: String) -> Unreadable {
+    Unreadable {
+        path: rel,
+        message: "a symbolic link, which meshgate does not follow".to_string(),
+        in_policy_dir: false,
+        hint:
+            "put the file or folder itself in its place (a link could lead out of the repository)",
     }
 }
 
@@ -306,6 +342,13 @@ pub fn discover(
                 }
             };
             let name = entry.file_name().to_string_lossy();
+            if entry.path_is_symlink() && (is_policy_file(&name) || entry.path().is_dir()) {
+                unreadable.push(Unreadable {
+                    in_policy_dir: true,
+                    ..symlink(rel_path(root, entry.path()))
+                });
+                continue;
+            }
             if entry.file_type().is_file() && is_policy_file(&name) {
                 inv.global_policies.push(rel_path(root, entry.path()));
             }

@@ -167,8 +167,8 @@ pub fn load(settings: &LoadSettings) -> Result<Mesh, Fatal> {
             let error = RunError {
                 kind: ErrorKind::Io,
                 message: format!(
-                    "cannot read this folder or file: {}; the products and policies in it are not checked, so the products it may concern are in error (fix its permissions, or move it out of the repository)",
-                    u.message
+                    "cannot read this folder or file: {}; the products and policies in it are not checked, so the products it may concern are in error ({})",
+                    u.message, u.hint
                 ),
                 location: Some(Location::new(&u.path, descriptor::Pos::START, 1)),
             };

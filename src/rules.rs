@@ -218,20 +218,29 @@ mod tests {
         parse.dedup();
         assert!(parse.len() >= 10, "{parse:?}");
         for code in parse {
-            assert!(find(&format!("{POLICY_PARSE}/{code}")).is_some(), "parse code `{code}`");
+            assert!(
+                find(&format!("{POLICY_PARSE}/{code}")).is_some(),
+                "parse code `{code}`"
+            );
         }
         let refs_src = include_str!("descriptor/refs.rs");
         let refs = codes_after(refs_src, "err(");
         assert!(refs.len() >= 7, "{refs:?}");
         for code in refs {
-            assert!(find(&format!("{POLICY_REF}/{code}")).is_some(), "ref code `{code}`");
+            assert!(
+                find(&format!("{POLICY_REF}/{code}")).is_some(),
+                "ref code `{code}`"
+            );
         }
         let checks = include_str!("checks.rs");
         let mut layout = codes_after(checks, "POLICY_LAYOUT,");
         layout.extend(codes_after(checks, "layout("));
         assert_eq!(layout.len(), 3, "{layout:?}");
         for code in layout {
-            assert!(find(&format!("{POLICY_LAYOUT}/{code}")).is_some(), "layout code `{code}`");
+            assert!(
+                find(&format!("{POLICY_LAYOUT}/{code}")).is_some(),
+                "layout code `{code}`"
+            );
         }
     }
 

@@ -685,3 +685,68 @@ fn a_policy_dropped_from_its_set_is_an_error_outcome_not_a_gap() {
     assert_eq!(doc["products"][0]["status"], "error");
     assert_eq!(doc["summary"]["outcomes"]["error"], 1);
 }
+
+#[test]
+fn symbolic_links_where_products_or_policies_live_are_reported_not_skipped() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    write(
+        t.path(),
+        "elsewhere/deny.rego",
+        "package d\n\ndeny contains \"x\" if { true }\n",
+    );
+    write(t.path(), "elsewhere/dataproduct.yaml", PRODUCT);
+    std::fs::create_dir_all(t.path().join("domains/orders/policies")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../../elsewhere/deny.rego",
+        t.path().join("domains/orders/policies/deny.rego"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path().join("domains/orders/products/linked")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../../../elsewhere/dataproduct.yaml",
+        t.path()
+            .join("domains/orders/products/linked/dataproduct.yaml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path().join("policies")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere/deny.rego", t.path().join("policies/g.rego")).unwrap();
+    // A linked file that is neither a descriptor nor a policy (a `$ref` fragment, say) is
+    // left to `$ref` resolution.
+    std::os::unix::fs::symlink(
+        "../../../../elsewhere/deny.rego",
+        t.path().join("domains/orders/products/daily/notes.txt"),
+    )
+    .unwrap();
+    let (code, doc) = json_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2);
+    let files: Vec<&str> = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "domains/orders/policies/deny.rego",
+            "domains/orders/products/linked/dataproduct.yaml",
+            "policies/g.rego"
+        ]
+    );
+    assert!(doc["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("symbolic link"));
+    // The global policy folder held only a link: the shipped library does not stand in.
+    assert_eq!(doc["builtin_library"], false);
+    assert!(doc["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] == "error"));
+}
