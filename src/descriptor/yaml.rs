@@ -214,15 +214,66 @@ fn is_core_float(s: &str) -> bool {
     i == b.len()
 }
 
-fn scalar_len(text: &str, style: TScalarStyle) -> u32 {
-    if text.contains('\n') {
-        return 1;
-    }
-    let n = text.chars().count() as u32;
+/// How many characters a scalar spans in the source, quotes included: a quoted scalar is
+/// measured in the source line itself (escapes such as `\u0041` are longer than what they
+/// decode to), a plain one by its value. A scalar that spans lines counts 1.
+fn scalar_len(source: &Lines<'_>, at: Pos, value: &str, style: TScalarStyle) -> u32 {
     match style {
-        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => n + 2,
-        TScalarStyle::Plain => n.max(1),
+        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => source
+            .quoted_len(at, style == TScalarStyle::DoubleQuoted)
+            .unwrap_or(1),
+        TScalarStyle::Plain if !value.contains('\n') => (value.chars().count() as u32).max(1),
         _ => 1,
+    }
+}
+
+/// The lines of the source, for measuring scalars where they are written.
+struct Lines<'a> {
+    text: &'a str,
+    /// Byte offset of the start of every line.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// The length in characters of the quoted scalar that starts at `at` (its opening quote),
+    /// closing quote included; `None` when it does not close on that line.
+    fn quoted_len(&self, at: Pos, double: bool) -> Option<u32> {
+        let start = *self.starts.get((at.line as usize).checked_sub(1)?)?;
+        let end = self
+            .starts
+            .get(at.line as usize)
+            .map_or(self.text.len(), |e| e.saturating_sub(1));
+        let line = self.text.get(start..end)?;
+        let mut chars = line.chars().skip((at.column as usize).checked_sub(1)?);
+        let quote = if double { '"' } else { '\'' };
+        if chars.next()? != quote {
+            return None;
+        }
+        let mut n = 1;
+        while let Some(c) = chars.next() {
+            n += 1;
+            if double && c == '\\' {
+                chars.next()?;
+                n += 1;
+            } else if c == quote {
+                // `''` inside a single-quoted scalar is an escaped quote.
+                let mut peek = chars.clone();
+                if !double && peek.next() == Some('\'') {
+                    chars.next();
+                    n += 1;
+                } else {
+                    return Some(n);
+                }
+            }
+        }
+        None
     }
 }
 
@@ -233,6 +284,7 @@ pub fn parse_yaml(
     warnings: &mut Vec<ParseError>,
 ) -> Result<Node, ParseError> {
     let mut parser = Parser::new_from_str(text);
+    let lines = Lines::new(text);
     let mut b = Builder {
         stack: Vec::new(),
         root: None,
@@ -276,7 +328,7 @@ pub fn parse_yaml(
             Event::Scalar(value, style, anchor, tag) => {
                 b.count(1, at)?;
                 let key_text = b.expecting_key().then(|| value.clone());
-                let len = scalar_len(&value, style);
+                let len = scalar_len(&lines, at, &value, style);
                 let is_str_tag = tag
                     .as_ref()
                     .is_some_and(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str");
@@ -402,6 +454,21 @@ mod tests {
 
     fn p(s: &str) -> Result<Node, ParseError> {
         parse_yaml(s, &Limits::default(), &mut Vec::new())
+    }
+
+    #[test]
+    fn quoted_scalars_are_measured_in_the_source() {
+        let n = p("domain: \"sales\\u0041\\u0042\"\nb: 'it''s'\nc: \"é \\\" x\"\nd: plain text\ne: \"two\n  lines\"\n").unwrap();
+        let len = |k: &str| n.get(k).unwrap().span.len;
+        assert_eq!(
+            n.get("domain").unwrap().value,
+            NodeValue::String("salesAB".into())
+        );
+        assert_eq!(len("domain"), 19);
+        assert_eq!(len("b"), 7);
+        assert_eq!(len("c"), 8);
+        assert_eq!(len("d"), 10);
+        assert_eq!(len("e"), 1);
     }
 
     #[test]
