@@ -346,9 +346,23 @@ fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> R
                 write_output(None, |w| explain::render_entry(&entry, w))?;
                 Ok(0)
             }
-            None => Err(format!(
-                "no rule or policy `{code}` (run `meshgate explain` to list them)"
-            )),
+            None => {
+                // A built-in policy (`meshgate.parse`): its rules.
+                let prefix = format!("{code}/");
+                let rules: Vec<explain::Entry> = catalog
+                    .iter()
+                    .filter(|e| e.code.starts_with(&prefix))
+                    .cloned()
+                    .collect();
+                if rules.is_empty() {
+                    return Err(format!(
+                        "no rule or policy `{code}` in the mesh at {} (run `meshgate explain` to list them, or pass the mesh with --repo)",
+                        repo.display()
+                    ));
+                }
+                write_output(None, |w| explain::render_list(&rules, w))?;
+                Ok(0)
+            }
         },
     }
 }

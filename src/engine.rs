@@ -15,7 +15,7 @@ use crate::findings::{Finding, Location, Severity};
 use crate::model::Outcome;
 use crate::policy::{Library, Policy, PolicySet};
 use crate::product::Product;
-use crate::rego::{execution_timer, split_regorus_error};
+use crate::rego::{char_column, execution_timer, split_regorus_error};
 use crate::rules::POLICY_ERROR_ID;
 
 /// What evaluating one product produced.
@@ -429,7 +429,7 @@ fn eval_product(
         let findings_before = out.findings.len();
         let errored_before = out.errored;
         out.errored = false;
-        eval_rule_value(&mut out, p, policy, rule, result, timeout);
+        eval_rule_value(&mut out, p, policy, rule, result, timeout, &lib.sources);
         // The policy's outcome: error beats fail beats pass, over all its rules.
         if let Some((_, o)) = out.outcomes.last_mut() {
             if out.errored {
@@ -451,6 +451,7 @@ fn eval_rule_value(
     rule: &'static str,
     result: Result<Value, String>,
     timeout: Duration,
+    sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
 ) {
     {
         let error = |message: String, location: Option<Location>| {
@@ -474,7 +475,10 @@ fn eval_rule_value(
             Err(e) => {
                 let (loc, message) = split_regorus_error(&e);
                 let message = stable_message(&message, timeout);
-                let location = loc.map(|(file, pos)| Location::new(&file, pos, 1));
+                let location = loc.map(|(file, pos)| {
+                    let pos = char_column(sources.get(&file).map(|s| &**s), pos);
+                    Location::new(&file, pos, 1)
+                });
                 out.findings.push(error(message, location));
                 out.errored = true;
                 return;

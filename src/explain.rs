@@ -53,6 +53,7 @@ pub fn catalog(mesh: &Mesh) -> Vec<Entry> {
         .iter()
         .map(|r| Entry::builtin(r, r.code()))
         .collect();
+    out.push(Entry::builtin(&POLICY_ERROR, POLICY_ERROR.code()));
     let files = mesh.policy_files();
     let mut policies: Vec<Entry> = Vec::new();
     for s in &files.sources {
@@ -74,7 +75,8 @@ pub fn catalog(mesh: &Mesh) -> Vec<Entry> {
         policies.push(Entry {
             code: package.to_string(),
             title: meta.title,
-            severity: meta.severity,
+            // `deny` and `violation` members are errors unless the METADATA says otherwise.
+            severity: Some(meta.severity.unwrap_or(Severity::Error)),
             description: meta.description,
             help: meta.remediation,
             source: format!("{}{scope}", s.path),

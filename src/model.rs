@@ -327,6 +327,12 @@ impl Report {
         } = parts;
         sort_findings(&mut findings);
         assign_fingerprints(&mut findings);
+        // A built-in finding without help of its own gets its rule's.
+        for f in findings.iter_mut().filter(|f| f.help.is_none()) {
+            if let Some(rule) = crate::rules::find(&f.code()) {
+                f.help = Some(rule.help.to_string());
+            }
+        }
 
         // The worst severity of each product's findings.
         let index: HashMap<&str, usize> = products

@@ -8,7 +8,7 @@ use regorus::Engine;
 
 use crate::descriptor::{self, Limits, NodeValue, Pos};
 use crate::findings::{ErrorKind, Location, RunError, Severity};
-use crate::rego::{execution_timer, new_engine, split_regorus_error};
+use crate::rego::{char_column, execution_timer, new_engine, split_regorus_error};
 
 /// The rule names that make a package a policy, in evaluation order.
 pub const POLICY_RULES: &[&str] = &["deny", "violation", "warn"];
@@ -239,13 +239,13 @@ fn is_plain_package(pkg: &str) -> bool {
         })
 }
 
-fn compile_error(path: &str, text: &str) -> RunError {
+fn compile_error(path: &str, source: &str, text: &str) -> RunError {
     let (loc, message) = split_regorus_error(text);
     RunError {
         kind: ErrorKind::PolicyCompile,
         message: format!("policy does not compile: {message}"),
         location: Some(match loc {
-            Some((_, pos)) => Location::new(path, pos, 1),
+            Some((_, pos)) => Location::new(path, char_column(Some(source), pos), 1),
             None => Location::new(path, Pos::START, 1),
         }),
     }
@@ -258,7 +258,7 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
     let mut engine = new_engine();
     let pkg = engine
         .add_policy(path.clone(), source.text.to_string())
-        .map_err(|e| compile_error(&path, &e.to_string()))?;
+        .map_err(|e| compile_error(&path, &source.text, &e.to_string()))?;
     let package = pkg.strip_prefix("data.").unwrap_or(&pkg).to_string();
     let at_package = || Some(package_location(&path, &source.text));
     if !is_plain_package(&package) {
@@ -508,7 +508,7 @@ fn compile_set(
             if let Err(e) = engine.add_policy(f.source.path.clone(), f.source.text.to_string()) {
                 failed = Some((
                     f.source.path.clone(),
-                    compile_error(&f.source.path, &e.to_string()),
+                    compile_error(&f.source.path, &f.source.text, &e.to_string()),
                 ));
                 break;
             }
@@ -540,7 +540,7 @@ fn compile_set(
                     continue;
                 }
                 Ok(_) => {}
-                Err(e) => failed = Some((String::new(), compile_error("<policies>", &e))),
+                Err(e) => failed = Some((String::new(), compile_error("<policies>", "", &e))),
             }
         }
         if failed.is_none() {

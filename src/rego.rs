@@ -38,3 +38,36 @@ pub fn split_regorus_error(text: &str) -> (Option<(String, Pos)>, String) {
     };
     (loc, message)
 }
+
+/// The character column of a position regorus reports. regorus counts a tab as 4 columns;
+/// meshgate's columns count characters (as the README says), so a position in tab-indented
+/// Rego is converted with the line it is on. Without the source, the column is kept.
+pub fn char_column(source: Option<&str>, pos: Pos) -> Pos {
+    let Some(line) = source.and_then(|s| s.lines().nth((pos.line as usize).saturating_sub(1)))
+    else {
+        return pos;
+    };
+    let mut regorus_col = 1;
+    for (i, c) in line.chars().enumerate() {
+        if regorus_col >= pos.column {
+            return Pos::new(pos.line as usize, i + 1);
+        }
+        regorus_col += if c == '\t' { 4 } else { 1 };
+    }
+    Pos::new(pos.line as usize, line.chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tab_columns_become_character_columns() {
+        let src = "package p\n\nx := lower(5)\n\n\tx := lower(5)\n";
+        // regorus: the `5` after a tab is at column 16; it is character 13.
+        assert_eq!(char_column(Some(src), Pos::new(5, 16)), Pos::new(5, 13));
+        assert_eq!(char_column(Some(src), Pos::new(3, 12)), Pos::new(3, 12));
+        assert_eq!(char_column(None, Pos::new(5, 16)), Pos::new(5, 16));
+        assert_eq!(char_column(Some(src), Pos::new(9, 3)), Pos::new(9, 3));
+    }
+}

@@ -750,3 +750,47 @@ fn symbolic_links_where_products_or_policies_live_are_reported_not_skipped() {
         .iter()
         .all(|p| p["status"] == "error"));
 }
+
+#[test]
+fn policy_errors_point_at_the_character_in_tab_indented_rego_outside_the_mesh() {
+    let t = tempfile::tempdir().unwrap();
+    let mesh = t.path().join("mesh");
+    write(
+        &mesh,
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    write(
+        t.path(),
+        "pol/boom.rego",
+        "package boom\n\ndeny contains x if {\n\tx := lower(5)\n}\n",
+    );
+    let pol = t.path().join("pol");
+    let (code, doc) = json_in(
+        t.path(),
+        &[
+            "check",
+            "mesh",
+            "--format",
+            "json",
+            "--policy",
+            pol.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2);
+    let err = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "policy-error")
+        .expect("a policy error");
+    // regorus says column 16 (a tab counts 4); the `5` is the 13th character.
+    assert_eq!(err["location"]["line"], 4, "{err}");
+    assert_eq!(err["location"]["column"], 13, "{err}");
+    let human = meshgate_in(
+        t.path(),
+        &["check", "mesh", "--policy", pol.to_str().unwrap()],
+    );
+    let want = format!(" --> {}/boom.rego:4:13\n", pol.display());
+    assert!(human.stdout.contains(&want), "{}", human.stdout);
+}

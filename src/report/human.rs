@@ -36,7 +36,7 @@ impl Paint {
 }
 
 fn display_path(opts: &RenderOptions, file: &str) -> String {
-    if file.starts_with('<') || opts.path_prefix.is_empty() {
+    if file.starts_with('<') || file.starts_with('/') || opts.path_prefix.is_empty() {
         file.to_string()
     } else {
         format!("{}{file}", opts.path_prefix)
