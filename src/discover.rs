@@ -199,7 +199,10 @@ impl Filters<'_> {
                 }
                 continue;
             }
-            if entry.file_type().is_file() {
+            let linked_file = entry.path_is_symlink() && entry.path().is_file();
+            if entry.file_type().is_file() || (linked_file && self.products.is_match(&rel)) {
+                // A linked descriptor is a product like any other: loading it refuses a link
+                // that leads out of the repository.
                 out.files.push(rel);
             } else if entry.path_is_symlink() && self.matters(&rel, entry.path().is_dir()) {
                 out.unreadable.push(symlink(rel));
@@ -208,8 +211,9 @@ impl Filters<'_> {
         out
     }
 
-    /// Whether a linked path could hold something meshgate checks: a product descriptor, a
-    /// domain file, a local policy, or a folder under `domains/` (which may hold any of them).
+    /// Whether a linked path could hold something meshgate checks: a domain file, a local
+    /// policy, or a folder under `domains/` (which may hold any of them); a product descriptor
+    /// whose link is dangling.
     /// A linked `$ref` fragment is not among them: `$ref` resolution reads it, and refuses it
     /// when it leads out of the repository.
     fn matters(&self, rel: &str, is_dir: bool) -> bool {

@@ -183,7 +183,23 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
         skipped: None,
     };
     let mut findings = Vec::new();
-    let bytes = match read_limited(&opts.root.join(path), opts.limits) {
+    let full = opts.root.join(path);
+    let linked_out = std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_symlink())
+        && match (full.canonicalize(), opts.root.canonicalize()) {
+            (Ok(target), Ok(root)) => !target.starts_with(root),
+            _ => true,
+        };
+    let read = if linked_out {
+        Err(ParseError::new(
+            "io",
+            "the descriptor is a symbolic link that leads out of the repository: not read",
+            Pos::START,
+        )
+        .with_help("put the descriptor itself in the repository"))
+    } else {
+        read_limited(&full, opts.limits)
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             findings.push(parse_finding(path, path, domain, &e, Severity::Error));

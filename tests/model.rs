@@ -713,6 +713,17 @@ fn symbolic_links_where_products_or_policies_live_are_reported_not_skipped() {
             .join("domains/orders/products/linked/dataproduct.yaml"),
     )
     .unwrap();
+    // A linked descriptor is checked where the link leads inside the repository, and is a
+    // finding where it leads out of it.
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "dataproduct.yaml", PRODUCT);
+    std::fs::create_dir_all(t.path().join("domains/orders/products/out")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("dataproduct.yaml"),
+        t.path()
+            .join("domains/orders/products/out/dataproduct.yaml"),
+    )
+    .unwrap();
     std::fs::create_dir_all(t.path().join("policies")).unwrap();
     std::os::unix::fs::symlink("../elsewhere/deny.rego", t.path().join("policies/g.rego")).unwrap();
     // A linked file that is neither a descriptor nor a policy (a `$ref` fragment, say) is
@@ -732,12 +743,24 @@ fn symbolic_links_where_products_or_policies_live_are_reported_not_skipped() {
         .collect();
     assert_eq!(
         files,
-        [
-            "domains/orders/policies/deny.rego",
-            "domains/orders/products/linked/dataproduct.yaml",
-            "policies/g.rego"
-        ]
+        ["domains/orders/policies/deny.rego", "policies/g.rego"]
     );
+    let st = statuses(&doc);
+    assert!(
+        st.contains_key("domains/orders/products/linked/dataproduct.yaml"),
+        "{st:?}"
+    );
+    let out = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["product"] == "domains/orders/products/out/dataproduct.yaml")
+        .expect("a finding on the link that leads out");
+    assert_eq!(out["id"], "io");
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains("leads out of the repository"));
     assert!(doc["errors"][0]["message"]
         .as_str()
         .unwrap()
