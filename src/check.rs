@@ -79,7 +79,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let data = mesh.data();
     timings.phase("mesh-data");
     let timeout = Duration::from_millis(mesh.config.policy_timeout_ms);
-    let (lib, builtin_library) = if opts.parse_only {
+    let (mut lib, builtin_library) = if opts.parse_only {
         (Library::empty(), false)
     } else {
         let files = mesh.policy_files();
@@ -89,7 +89,6 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         }
         (lib, files.builtin_library)
     };
-    let mut lib = lib;
     // An unreadable folder may hide products or policies: the products it may concern are
     // not fully checked.
     for (scope, _) in &mesh.walk_errors {

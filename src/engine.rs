@@ -427,105 +427,109 @@ fn eval_product(
             out.outcomes.push((*pi, Outcome::Pass));
         }
         let findings_before = out.findings.len();
-        let errored_before = out.errored;
-        out.errored = false;
-        eval_rule_value(&mut out, p, policy, rule, result, timeout, &lib.sources);
+        let errored = rule_findings(
+            &mut out.findings,
+            p,
+            policy,
+            rule,
+            result,
+            timeout,
+            &lib.sources,
+        );
+        out.errored |= errored;
         // The policy's outcome: error beats fail beats pass, over all its rules.
         if let Some((_, o)) = out.outcomes.last_mut() {
-            if out.errored {
+            if errored {
                 *o = Outcome::Error;
             } else if out.findings.len() > findings_before && *o == Outcome::Pass {
                 *o = Outcome::Fail;
             }
         }
-        out.errored |= errored_before;
     }
     out
 }
 
-/// Turns one rule's value on a product into findings (or an error finding).
-fn eval_rule_value(
-    out: &mut Evaluation,
+/// Turns one rule's value on a product into findings, pushed to `findings`; returns whether
+/// the rule failed to evaluate (then an error finding says why).
+fn rule_findings(
+    findings: &mut Vec<Finding>,
     p: &Product,
     policy: &Policy,
     rule: &'static str,
     result: Result<Value, String>,
     timeout: Duration,
     sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
-) {
-    {
-        let error = |message: String, location: Option<Location>| {
-            let help = error_help(&message);
-            Finding {
-                product: Some(p.path.clone()),
-                domain: p.domain.clone(),
-                policy: policy.package.clone(),
-                rule: rule.to_string(),
-                id: Some(POLICY_ERROR_ID.to_string()),
-                severity: Severity::Error,
-                message: format!("policy failed to evaluate: {message}"),
-                path: None,
-                location,
-                help,
-                fingerprint: String::new(),
-            }
-        };
-        let value = match result {
-            Ok(v) => v,
-            Err(e) => {
-                let (loc, message) = split_regorus_error(&e);
-                let message = stable_message(&message, timeout);
-                let location = loc.map(|(file, pos)| {
-                    let pos = char_column(sources.get(&file).map(|s| &**s), pos);
-                    Location::new(&file, pos, 1)
+) -> bool {
+    let error = |message: String, location: Option<Location>| {
+        let help = error_help(&message);
+        Finding {
+            product: Some(p.path.clone()),
+            domain: p.domain.clone(),
+            policy: policy.package.clone(),
+            rule: rule.to_string(),
+            id: Some(POLICY_ERROR_ID.to_string()),
+            severity: Severity::Error,
+            message: format!("policy failed to evaluate: {message}"),
+            path: None,
+            location,
+            help,
+            fingerprint: String::new(),
+        }
+    };
+    let value = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let (loc, message) = split_regorus_error(&e);
+            let message = stable_message(&message, timeout);
+            let location = loc.map(|(file, pos)| {
+                let pos = char_column(sources.get(&file).map(|s| &**s), pos);
+                Location::new(&file, pos, 1)
+            });
+            findings.push(error(message, location));
+            return true;
+        }
+    };
+    let members: Vec<&Value> = match &value {
+        Value::Undefined => Vec::new(),
+        Value::Set(s) => s.iter().collect(),
+        Value::Array(a) => a.iter().collect(),
+        other => {
+            findings.push(error(
+                format!(
+                    "`{rule}` must be a set of messages, got {}",
+                    other.to_json_str().unwrap_or_default()
+                ),
+                None,
+            ));
+            return true;
+        }
+    };
+    let mut errored = false;
+    for m in members {
+        match member(m) {
+            Ok(m) => {
+                let location = p.locate(m.path.as_deref().unwrap_or(&[]));
+                findings.push(Finding {
+                    product: Some(p.path.clone()),
+                    domain: p.domain.clone(),
+                    policy: policy.package.clone(),
+                    rule: rule.to_string(),
+                    id: m.id,
+                    severity: m.severity.unwrap_or_else(|| policy.default_severity(rule)),
+                    message: m.msg,
+                    path: m.path.as_deref().map(format_path),
+                    location,
+                    help: policy.metadata.remediation.clone(),
+                    fingerprint: String::new(),
                 });
-                out.findings.push(error(message, location));
-                out.errored = true;
-                return;
             }
-        };
-        let members: Vec<&Value> = match &value {
-            Value::Undefined => Vec::new(),
-            Value::Set(s) => s.iter().collect(),
-            Value::Array(a) => a.iter().collect(),
-            other => {
-                out.findings.push(error(
-                    format!(
-                        "`{rule}` must be a set of messages, got {}",
-                        other.to_json_str().unwrap_or_default()
-                    ),
-                    None,
-                ));
-                out.errored = true;
-                return;
-            }
-        };
-        for m in members {
-            match member(m) {
-                Ok(m) => {
-                    let location = p.locate(m.path.as_deref().unwrap_or(&[]));
-                    out.findings.push(Finding {
-                        product: Some(p.path.clone()),
-                        domain: p.domain.clone(),
-                        policy: policy.package.clone(),
-                        rule: rule.to_string(),
-                        id: m.id,
-                        severity: m.severity.unwrap_or_else(|| policy.default_severity(rule)),
-                        message: m.msg,
-                        path: m.path.as_deref().map(format_path),
-                        location,
-                        help: policy.metadata.remediation.clone(),
-                        fingerprint: String::new(),
-                    });
-                }
-                Err(why) => {
-                    out.findings
-                        .push(error(format!("`{rule}` returned {why}"), None));
-                    out.errored = true;
-                }
+            Err(why) => {
+                findings.push(error(format!("`{rule}` returned {why}"), None));
+                errored = true;
             }
         }
     }
+    errored
 }
 
 /// A policy set made ready once, before the workers start: its queries and, with the VM, its
