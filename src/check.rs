@@ -22,6 +22,8 @@ pub struct CheckOptions {
     pub parse_only: bool,
     /// Which Rego evaluator runs the policies.
     pub evaluator: engine::Evaluator,
+    /// Accept a mesh without products (exit 0 instead of 2).
+    pub allow_empty: bool,
 }
 
 /// Builds a thread pool with large stacks (deep policies and documents recurse).
@@ -75,6 +77,7 @@ impl Timings {
 fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let mut timings = Timings::new();
     let mesh = mesh::load(&opts.load)?;
+    mesh.require_products(opts.allow_empty)?;
     timings.phase("load");
     let data = mesh.data();
     timings.phase("mesh-data");

@@ -117,6 +117,10 @@ enum Command {
         /// Only find and parse descriptors (built-in checks); evaluate no policy.
         #[arg(long)]
         parse_only: bool,
+        /// Accept a repository without any product descriptor (by default that is exit 2:
+        /// nothing checked is not a pass).
+        #[arg(long)]
+        allow_empty: bool,
         /// List the descriptors found (standard, version, status) and exit; check nothing.
         #[arg(long)]
         list_products: bool,
@@ -254,6 +258,7 @@ pub fn run(cli: Cli) -> u8 {
             quiet,
             color,
             parse_only,
+            allow_empty,
             list_products,
             evaluator,
         } => {
@@ -266,6 +271,7 @@ pub fn run(cli: Cli) -> u8 {
                     EvaluatorChoice::Vm => Evaluator::Vm,
                     EvaluatorChoice::Interpreter => Evaluator::Interpreter,
                 },
+                allow_empty,
             };
             if list_products {
                 run_list(&opts, format, output.as_ref())

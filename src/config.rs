@@ -54,6 +54,8 @@ pub struct Config {
     pub lenient_keys: bool,
     /// Resolve `$ref`s in descriptors (local files and JSON pointers; never the network).
     pub resolve_refs: bool,
+    /// Accept a repository without any product descriptor (otherwise `check` exits 2).
+    pub allow_empty: bool,
 }
 
 impl Default for Config {
@@ -70,6 +72,7 @@ impl Default for Config {
             policy_timeout_ms: 5_000,
             lenient_keys: false,
             resolve_refs: true,
+            allow_empty: false,
         }
     }
 }

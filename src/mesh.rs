@@ -45,6 +45,14 @@ pub enum Fatal {
     /// The thread pool could not be created.
     #[error("cannot start worker threads: {0}")]
     Threads(String),
+    /// No product descriptor was found: nothing checked is not a pass.
+    #[error("{root}: no data product descriptor found (looked for {globs}); nothing was checked, which is not a pass: check the path, or pass --allow-empty (or set `allow-empty = true` in meshgate.toml) if the repository really has no products")]
+    NothingToCheck {
+        /// The repository root.
+        root: String,
+        /// What was looked for.
+        globs: String,
+    },
 }
 
 /// A domain folder with its parsed `domain.yaml`.
@@ -189,6 +197,33 @@ pub fn load(settings: &LoadSettings) -> Result<Mesh, Fatal> {
 }
 
 impl Mesh {
+    /// Fails when the mesh has no product at all (`allow-empty` accepts it): a mistyped path
+    /// in a CI job must not pass for ever.
+    pub fn require_products(&self, allow_empty: bool) -> Result<(), Fatal> {
+        if !self.products.is_empty() || allow_empty || self.config.allow_empty {
+            return Ok(());
+        }
+        let globs: Vec<&str> = self
+            .config
+            .products
+            .iter()
+            .chain(&self.config.extra_products)
+            .map(String::as_str)
+            .collect();
+        let globs = match globs.as_slice() {
+            [] => "nothing: `products` in meshgate.toml is empty".to_string(),
+            [one] => format!("`{one}`"),
+            [first, rest @ ..] => format!(
+                "`{first}` and {} more file name patterns, see `products` in meshgate.toml",
+                rest.len()
+            ),
+        };
+        Err(Fatal::NothingToCheck {
+            root: self.root.display().to_string(),
+            globs,
+        })
+    }
+
     /// `data` as every policy sees it (without the per-product part), see [`data::mesh_data`].
     pub fn data(&self) -> Value {
         let domains: Vec<DomainEntry<'_>> = self
