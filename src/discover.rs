@@ -39,6 +39,8 @@ pub struct Inventory {
     pub global_policies: Vec<String>,
     /// Configured policy folders that do not exist (repo-relative).
     pub missing_policy_dirs: Vec<String>,
+    /// Configured policy folders that exist but hold no policy file.
+    pub empty_policy_dirs: Vec<String>,
     /// Files that match the product globs but were left out by `exclude` (not the contents of
     /// excluded folders, which are not walked).
     pub excluded_products: Vec<String>,
@@ -330,10 +332,17 @@ pub fn discover(
         } else {
             abs
         };
+        if abs.is_file() && dir.ends_with(".rego") {
+            // A policy file given directly (`--policy checks/owner.rego`).
+            inv.global_policies.push(rel_path(root, &abs));
+            continue;
+        }
         if !abs.is_dir() {
             inv.missing_policy_dirs.push(dir);
             continue;
         }
+        let found_before = inv.global_policies.len();
+        let unreadable_before = unreadable.len();
         for entry in WalkDir::new(&abs).sort_by_file_name() {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -356,6 +365,9 @@ pub fn discover(
             if entry.file_type().is_file() && is_policy_file(&name) {
                 inv.global_policies.push(rel_path(root, entry.path()));
             }
+        }
+        if inv.global_policies.len() == found_before && unreadable.len() == unreadable_before {
+            inv.empty_policy_dirs.push(dir);
         }
     }
     inv.global_policies.sort();

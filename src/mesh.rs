@@ -40,8 +40,13 @@ pub enum Fatal {
     #[error(transparent)]
     Discover(#[from] DiscoverError),
     /// A requested policy folder does not exist.
-    #[error("policy folder `{0}` does not exist")]
+    #[error(
+        "policy folder `{0}` does not exist (give a folder of `.rego` files, or one `.rego` file)"
+    )]
     MissingPolicyDir(String),
+    /// A requested policy folder holds no policy.
+    #[error("policy folder `{0}` holds no policy (no `.rego` file other than `*_test.rego`): nothing would be checked against it; give the folder that holds the policies")]
+    EmptyPolicyDir(String),
     /// The thread pool could not be created.
     #[error("cannot start worker threads: {0}")]
     Threads(String),
@@ -109,6 +114,11 @@ pub fn load(settings: &LoadSettings) -> Result<Mesh, Fatal> {
         !settings.policy_dirs.is_empty() || config.policies != Config::default().policies;
     if let Some(missing) = inventory.missing_policy_dirs.first().filter(|_| explicit) {
         return Err(Fatal::MissingPolicyDir(missing.clone()));
+    }
+    // A policy folder asked for by name that holds no policy must not let the shipped library
+    // (or nothing) stand in for it.
+    if let Some(empty) = inventory.empty_policy_dirs.first().filter(|_| explicit) {
+        return Err(Fatal::EmptyPolicyDir(empty.clone()));
     }
     let limits = Limits {
         max_bytes: config.max_descriptor_bytes,

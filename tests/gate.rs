@@ -60,3 +60,59 @@ fn globs_that_match_nothing_are_exit_2() {
         r.stderr
     );
 }
+
+const PRODUCT: &str =
+    "apiVersion: v1.0.0\nkind: DataProduct\nid: daily\nname: daily\nstatus: active\n";
+
+#[test]
+fn an_explicit_policy_folder_without_policies_is_exit_2_and_a_policy_file_is_accepted() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    write(
+        t.path(),
+        "checks/only_test.rego",
+        "package t\n\ntest_x if { true }\n",
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--policy", "checks"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("policy folder `checks` holds no policy"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("shipped policy library"), "{}", r.stdout);
+    // The same folder named in meshgate.toml.
+    write(t.path(), "meshgate.toml", "policies = [\"checks\"]\n");
+    let r = meshgate_in(t.path(), &["check", "."]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    std::fs::remove_file(t.path().join("meshgate.toml")).unwrap();
+
+    // One policy file given directly is evaluated, alone.
+    write(
+        t.path(),
+        "checks/always.rego",
+        "package checks.always\n\ndeny contains \"always\" if { true }\n",
+    );
+    let r = meshgate_in(
+        t.path(),
+        &[
+            "check",
+            ".",
+            "--policy",
+            "checks/always.rego",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["summary"]["policies"], 1);
+    assert_eq!(doc["findings"][0]["message"], "always");
+    let r = meshgate_in(t.path(), &["check", ".", "--policy", "checks/nope.rego"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+}
