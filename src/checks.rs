@@ -8,6 +8,35 @@ use crate::descriptor::{self, Pos, Standard};
 use crate::findings::{Finding, Location, Severity, POLICY_LAYOUT};
 use crate::product::Product;
 
+/// `.rego` files that no policy folder reaches: a warning each, on the file (a domain-level
+/// finding under `domains/<d>/`, else a finding on the repository), so that a misplaced policy
+/// (`domains/orders/policy/`) does not go unnoticed while it is never evaluated.
+pub fn stray_policies(paths: &[String]) -> Vec<Finding> {
+    paths
+        .iter()
+        .map(|path| {
+            let domain = match path.split('/').collect::<Vec<_>>().as_slice() {
+                ["domains", d, _, ..] => Some(d.to_string()),
+                _ => None,
+            };
+            let mut f = Finding::builtin(
+                POLICY_LAYOUT,
+                "stray-policy",
+                path,
+                domain.as_deref(),
+                Severity::Warning,
+                "this policy file is not evaluated: no policy folder reaches it".to_string(),
+                Location::new(path, Pos::START, 1),
+                Some(STRAY_HELP.to_string()),
+            );
+            f.product = None;
+            f
+        })
+        .collect()
+}
+
+const STRAY_HELP: &str = "move it into `policies/` (global) or `domains/<domain>/policies/` (domain-local), add its folder to `policies` in meshgate.toml, or list it under `exclude`";
+
 /// The domain a product's descriptor declares, and where.
 fn declared_domain(p: &Product) -> Option<(String, descriptor::Span)> {
     let node = p.view.as_ref().or(p.root.as_ref())?.get("domain")?;

@@ -41,6 +41,9 @@ pub struct Inventory {
     pub missing_policy_dirs: Vec<String>,
     /// Configured policy folders that exist but hold no policy file.
     pub empty_policy_dirs: Vec<String>,
+    /// `.rego` files (not tests) that no policy folder reaches (`domains/orders/policy/x.rego`),
+    /// sorted: never evaluated, so worth a warning.
+    pub stray_policies: Vec<String>,
     /// Files that match the product globs but were left out by `exclude` (not the contents of
     /// excluded folders, which are not walked).
     pub excluded_products: Vec<String>,
@@ -266,6 +269,8 @@ pub fn discover(
     let exclude_set = build_set(&config.exclude)?;
 
     let mut inv = Inventory::default();
+    // `.rego` files outside `domains/<d>/policies/`: global policies, or strays.
+    let mut rego_elsewhere = Vec::new();
     let filters = Filters {
         root,
         products: &products_set,
@@ -315,6 +320,8 @@ pub fn discover(
                 domain_entry(&mut inv.domains, d);
             }
             inv.products.push(ProductFile { path: rel, domain });
+        } else if is_policy_file(parts[parts.len() - 1]) {
+            rego_elsewhere.push(rel);
         }
     }
     excluded.sort();
@@ -372,6 +379,11 @@ pub fn discover(
     }
     inv.global_policies.sort();
     inv.global_policies.dedup();
+    inv.stray_policies = rego_elsewhere
+        .into_iter()
+        .filter(|r| inv.global_policies.binary_search(r).is_err())
+        .collect();
+    inv.stray_policies.sort();
     unreadable.sort();
     unreadable.dedup();
     inv.unreadable = unreadable;

@@ -176,6 +176,7 @@ pub fn load(settings: &LoadSettings) -> Result<Mesh, Fatal> {
         });
     }
 
+    builtin_findings.extend(checks::stray_policies(&inventory.stray_policies));
     builtin_findings.extend(checks::layout(&products));
     builtin_findings.extend(checks::duplicates(&products));
     let walk_errors = inventory

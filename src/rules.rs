@@ -88,6 +88,14 @@ pub static BUILTIN: &[Rule] = &[
         help: "move it to domains/<domain>/products/<product>/, or exclude it in meshgate.toml",
         description: "A product descriptor was found outside `domains/<domain>/`. Every product belongs to a domain in a data mesh; one outside any domain gets no domain-local policy and no owner.",
     },
+    Rule {
+        policy: POLICY_LAYOUT,
+        id: "stray-policy",
+        title: "Policy file that no policy folder reaches",
+        severity: Severity::Warning,
+        help: "move it into `policies/` (global) or `domains/<domain>/policies/` (domain-local), add its folder to `policies` in meshgate.toml, or list it under `exclude`",
+        description: "A `.rego` file (not a `*_test.rego`) lies where meshgate loads no policies from, such as a mistyped `domains/orders/policy/`. It is never evaluated; the warning keeps a misplaced policy from going unnoticed.",
+    },
     error(
 POLICY_PARSE,
 "complex-key", "Complex YAML key", "use plain scalar keys", "A YAML mapping key that is itself a mapping or a sequence: descriptors are JSON-compatible and cannot hold such keys."),
@@ -235,7 +243,7 @@ mod tests {
         let checks = include_str!("checks.rs");
         let mut layout = codes_after(checks, "POLICY_LAYOUT,");
         layout.extend(codes_after(checks, "layout("));
-        assert_eq!(layout.len(), 3, "{layout:?}");
+        assert_eq!(layout.len(), 4, "{layout:?}");
         for code in layout {
             assert!(
                 find(&format!("{POLICY_LAYOUT}/{code}")).is_some(),

@@ -116,3 +116,49 @@ fn an_explicit_policy_folder_without_policies_is_exit_2_and_a_policy_file_is_acc
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
 }
+
+#[test]
+fn a_policy_file_no_policy_folder_reaches_is_a_warning() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        PRODUCT,
+    );
+    write(
+        t.path(),
+        "policies/ok.rego",
+        "package ok\n\ndeny contains \"never\" if { false }\n",
+    );
+    // `policy/`, not `policies/`: never evaluated.
+    write(
+        t.path(),
+        "domains/orders/policy/retention.rego",
+        "package orders.retention\n\ndeny contains \"x\" if { true }\n",
+    );
+    write(
+        t.path(),
+        "domains/orders/policy/retention_test.rego",
+        "package orders.retention_test\n\ntest_x if { true }\n",
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let stray: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "stray-policy")
+        .collect();
+    assert_eq!(stray.len(), 1, "{stray:#?}");
+    assert_eq!(stray[0]["severity"], "warning");
+    assert!(stray[0]["product"].is_null());
+    assert_eq!(stray[0]["domain"], "orders");
+    assert_eq!(
+        stray[0]["location"]["file"],
+        "domains/orders/policy/retention.rego"
+    );
+    // A warning: the gate fails on it only when asked to.
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = meshgate_in(t.path(), &["check", ".", "--fail-on", "warning"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+}
