@@ -26,6 +26,8 @@ pub struct ProductFile {
     pub path: String,
     /// The domain whose folder holds the file, if any.
     pub domain: Option<String>,
+    /// Whether the file is a symbolic link (loading checks where it leads).
+    pub linked: bool,
 }
 
 /// Everything the walk found, sorted by path.
@@ -139,6 +141,18 @@ fn is_policy_file(name: &str) -> bool {
     name.ends_with(".rego") && !name.ends_with("_test.rego")
 }
 
+/// `domains/<d>/domain.yaml` (or `.yml`, `.json`), split at `/`.
+fn is_domain_descriptor(parts: &[&str]) -> bool {
+    parts.len() == 3
+        && parts[0] == "domains"
+        && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json")
+}
+
+/// Under `domains/<d>/policies/`, split at `/`.
+fn is_in_domain_policies(parts: &[&str]) -> bool {
+    parts.len() >= 4 && parts[0] == "domains" && parts[2] == "policies"
+}
+
 /// What the walk keeps and skips.
 struct Filters<'a> {
     root: &'a Path,
@@ -157,6 +171,8 @@ struct Walked {
     excluded: Vec<String>,
     /// What could not be read.
     unreadable: Vec<Unreadable>,
+    /// Files in `files` that are symbolic links.
+    linked: Vec<String>,
 }
 
 impl Filters<'_> {
@@ -208,6 +224,9 @@ impl Filters<'_> {
             if entry.file_type().is_file() || (linked_file && self.products.is_match(&rel)) {
                 // A linked descriptor is a product like any other: loading it refuses a link
                 // that leads out of the repository.
+                if linked_file {
+                    out.linked.push(rel.clone());
+                }
                 out.files.push(rel);
             } else if entry.path_is_symlink() && self.matters(&rel, entry.path().is_dir()) {
                 out.unreadable.push(symlink(rel));
@@ -223,16 +242,10 @@ impl Filters<'_> {
     /// when it leads out of the repository.
     fn matters(&self, rel: &str, is_dir: bool) -> bool {
         let parts: Vec<&str> = rel.split('/').collect();
-        let in_domains = parts.first() == Some(&"domains");
         self.products.is_match(rel)
-            || (in_domains && is_dir)
-            || (in_domains
-                && parts.len() == 3
-                && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json"))
-            || (in_domains
-                && parts.len() >= 4
-                && parts[2] == "policies"
-                && parts.last().is_some_and(|n| is_policy_file(n)))
+            || (parts[0] == "domains" && is_dir)
+            || is_domain_descriptor(&parts)
+            || (is_in_domain_policies(&parts) && parts.last().is_some_and(|n| is_policy_file(n)))
     }
 }
 
@@ -288,7 +301,9 @@ pub fn discover(
     let mut excluded = top.excluded;
     let mut files = top.files;
     let mut unreadable = top.unreadable;
+    let mut linked: std::collections::HashSet<String> = top.linked.into_iter().collect();
     for w in subtrees {
+        linked.extend(w.linked);
         files.extend(w.files);
         excluded.extend(w.excluded);
         unreadable.extend(w.unreadable);
@@ -296,17 +311,14 @@ pub fn discover(
     for rel in files {
         let parts: Vec<&str> = rel.split('/').collect();
         // domains/<d>/domain.yaml
-        if parts.len() == 3
-            && parts[0] == "domains"
-            && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json")
-        {
+        if is_domain_descriptor(&parts) {
             domain_entry(&mut inv.domains, parts[1])
                 .descriptor
                 .get_or_insert(rel.clone());
             continue;
         }
         // domains/<d>/policies/**/*.rego
-        if parts.len() >= 4 && parts[0] == "domains" && parts[2] == "policies" {
+        if is_in_domain_policies(&parts) {
             if is_policy_file(parts[parts.len() - 1]) {
                 domain_entry(&mut inv.domains, parts[1])
                     .policies
@@ -319,7 +331,12 @@ pub fn discover(
             if let Some(d) = &domain {
                 domain_entry(&mut inv.domains, d);
             }
-            inv.products.push(ProductFile { path: rel, domain });
+            let linked = linked.contains(&rel);
+            inv.products.push(ProductFile {
+                path: rel,
+                domain,
+                linked,
+            });
         } else if is_policy_file(parts[parts.len() - 1]) {
             rego_elsewhere.push(rel);
         }

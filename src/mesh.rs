@@ -133,7 +133,7 @@ pub fn load(settings: &LoadSettings) -> Result<Mesh, Fatal> {
     let loaded: Vec<LoadedProduct> = inventory
         .products
         .par_iter()
-        .map(|pf| product::load(&pf.path, pf.domain.as_deref(), &load_opts))
+        .map(|pf| product::load(pf, &load_opts))
         .collect();
 
     let mut sources = BTreeMap::new();

@@ -9,6 +9,7 @@ use regorus::Value;
 use crate::data;
 use crate::descriptor::refs::{self, Loaded};
 use crate::descriptor::{self, Format, Limits, Node, ParseError, PathSeg, Pos, Span, Standard};
+use crate::discover::ProductFile;
 use crate::findings::{Finding, Location, Severity, POLICY_PARSE, POLICY_REF, POLICY_TEMPLATE};
 use crate::view;
 
@@ -166,8 +167,9 @@ pub struct LoadOptions<'a> {
     pub resolve_refs: bool,
 }
 
-/// Loads the product whose descriptor is at repo-relative `path`.
-pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedProduct {
+/// Loads the product whose descriptor the walk found.
+pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
+    let (path, domain) = (file.path.as_str(), file.domain.as_deref());
     let format = Format::from_path(Path::new(path));
     let mut product = Product {
         path: path.to_string(),
@@ -184,12 +186,7 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
     };
     let mut findings = Vec::new();
     let full = opts.root.join(path);
-    let linked_out = std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_symlink())
-        && match (full.canonicalize(), opts.root.canonicalize()) {
-            (Ok(target), Ok(root)) => !target.starts_with(root),
-            _ => true,
-        };
-    let read = if linked_out {
+    let read = if file.linked && !inside_repository(opts.root, &full).unwrap_or(false) {
         Err(ParseError::new(
             "io",
             "the descriptor is a symbolic link that leads out of the repository: not read",
@@ -305,6 +302,12 @@ pub fn load(path: &str, domain: Option<&str>, opts: &LoadOptions<'_>) -> LoadedP
     }
 }
 
+/// Whether `full` leads (through symbolic links) to a place inside the repository `root`.
+fn inside_repository(root: &Path, full: &Path) -> std::io::Result<bool> {
+    let target = full.canonicalize()?;
+    Ok(root.canonicalize().is_ok_and(|r| target.starts_with(r)))
+}
+
 /// Loads a file reached by `$ref`, refusing symlinks that lead out of the repository; with
 /// the duplicate-key warnings of lenient mode.
 fn load_fragment(opts: &LoadOptions<'_>, rel: &str) -> (Loaded, Vec<ParseError>) {
@@ -312,10 +315,10 @@ fn load_fragment(opts: &LoadOptions<'_>, rel: &str) -> (Loaded, Vec<ParseError>)
     if !full.exists() {
         return (Loaded::Missing, Vec::new());
     }
-    match (full.canonicalize(), opts.root.canonicalize()) {
-        (Ok(f), Ok(r)) if !f.starts_with(&r) => return (Loaded::Outside, Vec::new()),
-        (Err(e), _) => return (Loaded::Broken(e.to_string()), Vec::new()),
-        _ => {}
+    match inside_repository(opts.root, &full) {
+        Ok(true) => {}
+        Ok(false) => return (Loaded::Outside, Vec::new()),
+        Err(e) => return (Loaded::Broken(e.to_string()), Vec::new()),
     }
     let bytes = match read_limited(&full, opts.limits) {
         Ok(b) => b,
