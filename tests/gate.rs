@@ -66,12 +66,7 @@ const PRODUCT: &str =
 
 #[test]
 fn an_explicit_policy_folder_without_policies_is_exit_2_and_a_policy_file_is_accepted() {
-    let t = tempfile::tempdir().unwrap();
-    write(
-        t.path(),
-        "domains/orders/products/daily/dataproduct.yaml",
-        PRODUCT,
-    );
+    let t = common::mesh_with_product(PRODUCT);
     write(
         t.path(),
         "checks/only_test.rego",
@@ -119,12 +114,7 @@ fn an_explicit_policy_folder_without_policies_is_exit_2_and_a_policy_file_is_acc
 
 #[test]
 fn a_policy_file_no_policy_folder_reaches_is_a_warning() {
-    let t = tempfile::tempdir().unwrap();
-    write(
-        t.path(),
-        "domains/orders/products/daily/dataproduct.yaml",
-        PRODUCT,
-    );
+    let t = common::mesh_with_product(PRODUCT);
     write(
         t.path(),
         "policies/ok.rego",

@@ -187,18 +187,6 @@ outputPorts:
     contractId: c-2
 ";
 
-/// A temporary mesh with one Bitol ODPS product in domain `orders` (it fails the shipped
-/// library's SLA and documentation policies).
-fn mesh_with_product() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    write(
-        t.path(),
-        "domains/orders/products/daily/dataproduct.yaml",
-        PRODUCT,
-    );
-    t
-}
-
 fn fingerprints(doc: &Value) -> BTreeMap<String, (String, String)> {
     doc["findings"]
         .as_array()
@@ -443,7 +431,7 @@ fn products_without_a_view_have_no_view_key() {
 
 #[test]
 fn an_unreadable_policy_file_is_named_and_the_rest_is_checked() {
-    let t = mesh_with_product();
+    let t = common::mesh_with_product(PRODUCT);
     write(
         t.path(),
         "policies/good.rego",
@@ -480,7 +468,7 @@ fn the_note_on_the_shipped_library_says_global() {
     assert!(r.stdout.contains(
         "note: the repository has no global policies; used meshgate's shipped policy library as the global policies"
     ));
-    let t = mesh_with_product();
+    let t = common::mesh_with_product(PRODUCT);
     write(
         t.path(),
         "policies/own.rego",
@@ -562,7 +550,7 @@ fn explain_reads_the_registry_and_the_policies_metadata() {
 
 #[test]
 fn a_folder_the_walk_cannot_read_is_a_run_error_not_a_silent_gap() {
-    let t = mesh_with_product();
+    let t = common::mesh_with_product(PRODUCT);
     unreadable_folder(t.path(), "domains/orders/products");
     let (code, doc) = json_in(t.path(), &["check", ".", "--format", "json"]);
     assert_eq!(code, 2, "{doc:#}");
@@ -608,7 +596,7 @@ fn unreadable_folder(root: &Path, rel: &str) {
 #[test]
 fn an_unreadable_policy_folder_puts_the_products_it_concerns_in_error() {
     // A domain's policy folder: that domain's products are in error, the others are not.
-    let t = mesh_with_product();
+    let t = common::mesh_with_product(PRODUCT);
     write(
         t.path(),
         "domains/sales/products/daily/dataproduct.yaml",
@@ -627,7 +615,7 @@ fn an_unreadable_policy_folder_puts_the_products_it_concerns_in_error() {
     assert!(human.stdout.contains("1 in error."), "{}", human.stdout);
 
     // A global policy folder: the shipped library does not stand in, every product is in error.
-    let t = mesh_with_product();
+    let t = common::mesh_with_product(PRODUCT);
     unreadable_folder(t.path(), "policies");
     let (code, doc) = json_in(t.path(), &["check", ".", "--format", "json"]);
     assert_eq!(code, 2);
@@ -643,7 +631,7 @@ fn an_unreadable_policy_folder_puts_the_products_it_concerns_in_error() {
 
 #[test]
 fn a_policy_dropped_from_its_set_is_an_error_outcome_not_a_gap() {
-    let t = mesh_with_product();
+    let t = common::mesh_with_product(PRODUCT);
     write(
         t.path(),
         "policies/ok.rego",
@@ -670,7 +658,7 @@ fn a_policy_dropped_from_its_set_is_an_error_outcome_not_a_gap() {
 
 #[test]
 fn symbolic_links_where_products_or_policies_live_are_reported_not_skipped() {
-    let t = mesh_with_product();
+    let t = common::mesh_with_product(PRODUCT);
     write(
         t.path(),
         "elsewhere/deny.rego",

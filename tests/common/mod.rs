@@ -42,3 +42,14 @@ pub fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) {
     std::fs::create_dir_all(p.parent().expect("a file path")).expect("create folders");
     std::fs::write(p, body).expect("write file");
 }
+
+/// A temporary mesh with one product, `descriptor`, in domain `orders`.
+pub fn mesh_with_product(descriptor: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("temp dir");
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        descriptor,
+    );
+    t
+}
