@@ -8,6 +8,7 @@ use crate::findings::Severity;
 use crate::mesh::{self, Fatal, LoadSettings, Mesh};
 use crate::model::{Checked, Outcome, Parts, PolicyReport, ProductReport, Report, Status};
 use crate::policy::{self, Library, Origin};
+use crate::scope::{in_scope, Scope};
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct CheckOptions {
     pub evaluator: engine::Evaluator,
     /// Accept a mesh without products (exit 0 instead of 2).
     pub allow_empty: bool,
+    /// Check only the products under these parts of the mesh (empty: every product).
+    pub scopes: Vec<Scope>,
 }
 
 /// Builds a thread pool with large stacks (deep policies and documents recurse).
@@ -45,7 +48,8 @@ pub fn check(opts: &CheckOptions) -> Result<Report, Fatal> {
 pub fn list_products(opts: &CheckOptions) -> Result<mesh::Listing, Fatal> {
     let pool = thread_pool(opts.threads)?;
     let mesh = pool.install(|| mesh::load(&opts.load))?;
-    Ok(mesh.listing())
+    let selected = mesh.select(&opts.scopes, true)?;
+    Ok(mesh.listing(&selected))
 }
 
 /// Prints how long each phase took to stderr when `MESHGATE_TIMINGS` is set (for benchmarks).
@@ -78,6 +82,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let mut timings = Timings::new();
     let mesh = mesh::load(&opts.load)?;
     mesh.require_products(opts.allow_empty)?;
+    let selected = mesh.select(&opts.scopes, opts.allow_empty)?;
     timings.phase("load");
     let data = mesh.data();
     timings.phase("mesh-data");
@@ -102,29 +107,43 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         evaluator: opts.evaluator,
         timeout,
     };
-    let evaluations = engine::evaluate(&mesh.products, &lib, &data, &eval);
+    let evaluations = engine::evaluate(&mesh.products, &selected, &lib, &data, &eval);
     timings.phase("evaluate");
-    let report = Report::finish(parts(mesh, lib, evaluations, builtin_library, opts.fail_on));
+    let run = Run {
+        builtin_library,
+        fail_on: opts.fail_on,
+        scopes: &opts.scopes,
+        selected: &selected,
+    };
+    let report = Report::finish(parts(mesh, lib, evaluations, run));
     timings.phase("assemble");
     Ok(report)
 }
 
-/// Gathers the pipeline's results for [`Report::finish`]: every finding, every product with
-/// how far it was checked and the outcome of each policy of its set, every policy.
-fn parts(
-    mesh: Mesh,
-    lib: Library,
-    evaluations: Vec<Evaluation>,
+/// How the check was run, as far as the result model needs to know.
+struct Run<'a> {
     builtin_library: bool,
     fail_on: Option<Severity>,
-) -> Parts {
-    let mut findings = mesh.builtin_findings;
+    scopes: &'a [Scope],
+    /// `selected[i]`: whether `mesh.products[i]` is in the scope.
+    selected: &'a [bool],
+}
+
+/// Gathers the pipeline's results for [`Report::finish`]: every finding, every product with
+/// how far it was checked and the outcome of each policy of its set, every policy.
+fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_>) -> Parts {
+    let mut findings = std::mem::take(&mut mesh.builtin_findings);
+    if !run.scopes.is_empty() {
+        retain_in_scope(&mut findings, &mesh, run.scopes, run.selected);
+    }
     let mut evaluated = 0;
     let mut products = Vec::with_capacity(mesh.products.len());
-    for (p, e) in mesh.products.iter().zip(evaluations) {
+    for ((p, e), &selected) in mesh.products.iter().zip(evaluations).zip(run.selected) {
         evaluated += e.evaluations;
         let degraded = lib.is_degraded(p.domain.as_deref());
-        let checked = if p.skipped.is_some() {
+        let checked = if !selected {
+            Checked::NotSelected
+        } else if p.skipped.is_some() {
             Checked::Skipped
         } else if p.root.is_none() {
             Checked::Unparsed
@@ -137,15 +156,16 @@ fn parts(
         // outcome; one the engine did not report (its file was dropped from the set, say)
         // is an error, never a pass.
         let not_run = match checked {
-            Checked::Skipped => Outcome::Skipped,
-            _ => Outcome::Error,
+            Checked::NotSelected => None,
+            Checked::Skipped => Some(Outcome::Skipped),
+            _ => Some(Outcome::Error),
         };
         let mut outcomes: Vec<Option<Outcome>> = lib
             .policies
             .iter()
             .map(|pol| match &pol.origin {
-                Origin::Global => Some(not_run),
-                Origin::Domain(d) if p.domain.as_deref() == Some(d) => Some(not_run),
+                Origin::Global => not_run,
+                Origin::Domain(d) if p.domain.as_deref() == Some(d) => not_run,
                 Origin::Domain(_) => None,
             })
             .collect();
@@ -187,11 +207,16 @@ fn parts(
             remediation: p.metadata.remediation.clone(),
         })
         .collect();
+    let domains = mesh
+        .domains
+        .iter()
+        .filter(|d| domain_in_scope(&d.name, run.scopes, &mesh, run.selected))
+        .map(|d| d.name.clone())
+        .collect();
     let mut errors: Vec<_> = mesh.walk_errors.into_iter().map(|(_, e)| e).collect();
     errors.extend(lib.errors.iter().cloned());
     let mut sources = mesh.sources;
     sources.extend(lib.sources.clone());
-    let domains = mesh.domains.iter().map(|d| d.name.clone()).collect();
     // Freeing every product's trees (hundreds of MB on a large mesh) took a third of a
     // parse-only run: hand them to a thread that frees them while the report is rendered
     // (and that the process may simply outlive when it exits).
@@ -206,8 +231,51 @@ fn parts(
         errors,
         domains,
         evaluations: evaluated,
-        builtin_library,
-        fail_on,
+        builtin_library: run.builtin_library,
+        fail_on: run.fail_on,
+        scope: run.scopes.iter().map(|s| s.path.clone()).collect(),
         sources,
     }
+}
+
+/// Whether a domain is part of the scope: its folder is under the scope, or it has a product
+/// the scope selected (then its `domain.yaml` bears on that product).
+fn domain_in_scope(name: &str, scopes: &[Scope], mesh: &Mesh, selected: &[bool]) -> bool {
+    in_scope(scopes, &format!("domains/{name}"))
+        || mesh
+            .products
+            .iter()
+            .zip(selected)
+            .any(|(p, &s)| s && p.domain.as_deref() == Some(name))
+}
+
+/// Keeps the built-in findings that concern the scope: those on a selected product, on a
+/// domain in the scope, or on a file under it.
+fn retain_in_scope(
+    findings: &mut Vec<crate::findings::Finding>,
+    mesh: &Mesh,
+    scopes: &[Scope],
+    selected: &[bool],
+) {
+    let products: std::collections::HashSet<&str> = mesh
+        .products
+        .iter()
+        .zip(selected)
+        .filter(|(_, &s)| s)
+        .map(|(p, _)| p.path.as_str())
+        .collect();
+    let domains: std::collections::HashSet<&str> = mesh
+        .domains
+        .iter()
+        .filter(|d| domain_in_scope(&d.name, scopes, mesh, selected))
+        .map(|d| d.name.as_str())
+        .collect();
+    findings.retain(|f| match (&f.product, &f.domain) {
+        (Some(p), _) => products.contains(p.as_str()),
+        (None, Some(d)) => domains.contains(d.as_str()),
+        (None, None) => f
+            .location
+            .as_ref()
+            .is_some_and(|l| in_scope(scopes, &l.file)),
+    });
 }

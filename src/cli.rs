@@ -12,6 +12,7 @@ use crate::findings::Severity;
 use crate::inspect;
 use crate::mesh::{self, LoadSettings};
 use crate::report::{self, RenderOptions};
+use crate::scope::{self, Target};
 
 /// meshgate: policy-as-code governance for data meshes.
 #[derive(Debug, Parser)]
@@ -91,9 +92,10 @@ impl MeshArgs {
 enum Command {
     /// Evaluate every policy on every data product of a mesh repository.
     Check {
-        /// The mesh repository root.
+        /// The mesh repository, or folders and product descriptors in it: the mesh root is
+        /// found above them, and only the products under them are checked.
         #[arg(default_value = ".")]
-        path: PathBuf,
+        paths: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = report::Format::Human)]
         format: report::Format,
@@ -197,6 +199,26 @@ fn write_output(
     }
 }
 
+/// Where the check ran, for the human summary: said when only part of the mesh is checked
+/// (the root is then not the path given).
+fn target_line(target: &Target) -> Option<String> {
+    let root = target.root.display().to_string();
+    let found = target.found.describe();
+    if target.scopes.is_empty() {
+        // The path given is the root: nothing to add.
+        return None;
+    }
+    let what: Vec<String> = target
+        .scopes
+        .iter()
+        .map(|s| format!("{}{}", s.path, if s.file { "" } else { "/" }))
+        .collect();
+    Some(format!(
+        "Mesh root: {root} (found by {found}); checked only {}, with the whole mesh loaded for cross-product rules.",
+        what.join(", ")
+    ))
+}
+
 fn path_prefix(path: &std::path::Path) -> String {
     let s = path.to_string_lossy();
     if s == "." || s.is_empty() {
@@ -249,7 +271,7 @@ fn lexical_clean(path: &std::path::Path) -> PathBuf {
 pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Check {
-            path,
+            paths,
             format,
             output,
             fail_on,
@@ -262,8 +284,15 @@ pub fn run(cli: Cli) -> u8 {
             list_products,
             evaluator,
         } => {
+            let target = match scope::resolve_all(&paths) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("meshgate: error: {e}");
+                    return 2;
+                }
+            };
             let opts = CheckOptions {
-                load: mesh.settings(&path),
+                load: mesh.settings(&target.root),
                 threads,
                 fail_on: fail_on.threshold(),
                 parse_only,
@@ -272,6 +301,7 @@ pub fn run(cli: Cli) -> u8 {
                     EvaluatorChoice::Interpreter => Evaluator::Interpreter,
                 },
                 allow_empty,
+                scopes: target.scopes.clone(),
             };
             if list_products {
                 run_list(&opts, format, output.as_ref())
@@ -279,7 +309,8 @@ pub fn run(cli: Cli) -> u8 {
                 let render_opts = RenderOptions {
                     color: use_color(color, output.is_some()),
                     quiet,
-                    path_prefix: path_prefix(&path),
+                    path_prefix: path_prefix(&target.root),
+                    root: target_line(&target),
                 };
                 run_check(&opts, format, output.as_ref(), &render_opts)
             }
@@ -336,9 +367,10 @@ fn run_check(
 
 /// `meshgate explain`.
 fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> Result<u8, String> {
+    let root = scope::resolve(repo).map_err(|e| e.to_string())?.root;
     let pool = check::thread_pool(None).map_err(|e| e.to_string())?;
     let catalog = pool.install(|| {
-        mesh::load(&args.settings(repo))
+        mesh::load(&args.settings(&root))
             .map(|mesh| explain::catalog(&mesh))
             .map_err(|e| e.to_string())
     })?;

@@ -551,11 +551,12 @@ struct Worker<'a> {
     timeout: Duration,
 }
 
-/// Evaluates every product that parsed against the policy set of its domain, in parallel.
-/// `data` is the mesh-wide data (`{"meshgate": {"mesh": …}}`) the sets were built with.
+/// Evaluates every selected product that parsed (`selected[i]` for `products[i]`) against the
+/// policy set of its domain, in parallel. `data` is the mesh-wide data (`{"meshgate": {"mesh": …}}`) the sets were built with.
 /// Results come back in the order of `products`.
 pub fn evaluate(
     products: &[Product],
+    selected: &[bool],
     lib: &Library,
     data: &Value,
     opts: &EvalOptions,
@@ -579,27 +580,31 @@ pub fn evaluate(
         .collect();
     products
         .par_iter()
-        .map_init(HashMap::<Option<String>, Worker<'_>>::new, |workers, p| {
-            let Some(input) = &p.input else {
-                return Evaluation::default();
-            };
-            let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
-                p.domain.clone()
-            } else {
-                None
-            };
-            let Some(ready) = prepared.get(&key) else {
-                // A set without policies.
-                return Evaluation::default();
-            };
-            let w = workers.entry(key).or_insert_with(|| Worker {
-                prepared: ready,
-                vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
-                engine: None,
-                timeout: opts.timeout,
-            });
-            eval_product(w, data, lib, p, input)
-        })
+        .zip(selected)
+        .map_init(
+            HashMap::<Option<String>, Worker<'_>>::new,
+            |workers, (p, &selected)| {
+                let Some(input) = p.input.as_ref().filter(|_| selected) else {
+                    return Evaluation::default();
+                };
+                let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
+                    p.domain.clone()
+                } else {
+                    None
+                };
+                let Some(ready) = prepared.get(&key) else {
+                    // A set without policies.
+                    return Evaluation::default();
+                };
+                let w = workers.entry(key).or_insert_with(|| Worker {
+                    prepared: ready,
+                    vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
+                    engine: None,
+                    timeout: opts.timeout,
+                });
+                eval_product(w, data, lib, p, input)
+            },
+        )
         .collect()
 }
 

@@ -1,6 +1,6 @@
 //! `meshgate inspect`: prints exactly what a policy sees, so any verdict can be reproduced with `opa eval`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use regorus::Value;
 use serde_json::json;
@@ -8,24 +8,6 @@ use serde_json::json;
 use crate::discover::rel_path;
 use crate::mesh::{self, Fatal, LoadSettings, Mesh};
 use crate::policy::Origin;
-
-/// Finds the mesh repository root above `path`: the nearest folder with a `meshgate.toml`,
-/// else the parent of the nearest `domains` folder.
-pub fn find_root(path: &Path) -> Option<PathBuf> {
-    let abs = std::fs::canonicalize(path).ok()?;
-    let mut dir = abs.parent();
-    let mut domains_parent = None;
-    while let Some(d) = dir {
-        if d.join(crate::config::FILE_NAME).is_file() {
-            return Some(d.to_path_buf());
-        }
-        if domains_parent.is_none() && d.file_name().is_some_and(|n| n == "domains") {
-            domains_parent = d.parent().map(Path::to_path_buf);
-        }
-        dir = d.parent();
-    }
-    domains_parent
-}
 
 fn to_json(v: &Value) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
@@ -45,11 +27,9 @@ pub enum InspectError {
     /// The product does not parse.
     #[error("{0}: the descriptor does not parse; run `meshgate check` to see where")]
     Unparsed(String),
-    /// No repository root could be found.
-    #[error(
-        "{0}: cannot find the mesh root (a folder with meshgate.toml or domains/); pass --repo"
-    )]
-    NoRoot(String),
+    /// The product path does not exist or cannot be read.
+    #[error(transparent)]
+    Target(#[from] crate::scope::TargetError),
     /// A policy file or a folder could not be read: the bundle would be incomplete.
     #[error("{0}")]
     Policy(String),
@@ -61,11 +41,10 @@ pub fn product_document(
     repo: Option<&Path>,
     settings: &LoadSettings,
 ) -> Result<serde_json::Value, InspectError> {
+    let found = crate::scope::resolve(product)?;
     let root = match repo {
         Some(r) => r.to_path_buf(),
-        None => {
-            find_root(product).ok_or_else(|| InspectError::NoRoot(product.display().to_string()))?
-        }
+        None => found.root,
     };
     let abs_root = std::fs::canonicalize(&root).unwrap_or(root.clone());
     let abs_product = std::fs::canonicalize(product).unwrap_or(product.to_path_buf());

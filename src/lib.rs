@@ -26,4 +26,5 @@ pub mod recursion;
 pub mod rego;
 pub mod report;
 pub mod rules;
+pub mod scope;
 pub mod view;

@@ -18,6 +18,7 @@ use crate::findings::{ErrorKind, Finding, Location, RunError, Severity, POLICY_P
 use crate::library;
 use crate::policy::{Origin, PolicySource};
 use crate::product::{self, LoadOptions, LoadedProduct, Product};
+use crate::scope::Scope;
 
 /// What to load and how.
 #[derive(Debug, Clone)]
@@ -57,6 +58,24 @@ pub enum Fatal {
         root: String,
         /// What was looked for.
         globs: String,
+    },
+    /// The path to check holds no product descriptor.
+    #[error("{scope}: no data product descriptor under this path (the mesh root is {root}); nothing was checked, which is not a pass: give a folder with products, or pass --allow-empty")]
+    NothingInScope {
+        /// The scope, repo-relative.
+        scope: String,
+        /// The repository root.
+        root: String,
+    },
+    /// The file to check is not a product descriptor of the mesh.
+    #[error("{file}: not a data product descriptor of the mesh at {root}{why}: check the path, or the `products`, `extra-products` and `exclude` patterns of meshgate.toml")]
+    NotAProduct {
+        /// The file, repo-relative.
+        file: String,
+        /// The repository root.
+        root: String,
+        /// Why, when known.
+        why: String,
     },
 }
 
@@ -235,6 +254,42 @@ impl Mesh {
         })
     }
 
+    /// Which products `scope` selects (`selected[i]` for `products[i]`; all without a scope).
+    /// A scope that selects nothing is an error unless `allow_empty`; a file that is not a
+    /// product always is.
+    pub fn select(&self, scopes: &[Scope], allow_empty: bool) -> Result<Vec<bool>, Fatal> {
+        let root = self.root.display().to_string();
+        for scope in scopes {
+            let hits = self.products.iter().any(|p| scope.contains(&p.path));
+            if hits {
+                continue;
+            }
+            if scope.file {
+                let excluded = self.inventory.excluded_products.contains(&scope.path);
+                return Err(Fatal::NotAProduct {
+                    file: scope.given.clone(),
+                    root,
+                    why: if excluded {
+                        " (an `exclude` pattern of meshgate.toml excludes it)".to_string()
+                    } else {
+                        String::new()
+                    },
+                });
+            }
+            if !(allow_empty || self.config.allow_empty) {
+                return Err(Fatal::NothingInScope {
+                    scope: scope.given.clone(),
+                    root,
+                });
+            }
+        }
+        Ok(self
+            .products
+            .iter()
+            .map(|p| crate::scope::in_scope(scopes, &p.path))
+            .collect())
+    }
+
     /// `data` as every policy sees it (without the per-product part), see [`data::mesh_data`].
     pub fn data(&self) -> Value {
         let domains: Vec<DomainEntry<'_>> = self
@@ -320,8 +375,8 @@ impl Mesh {
         }
     }
 
-    /// What discovery found, for `meshgate check --list-products`.
-    pub fn listing(&self) -> Listing {
+    /// What discovery found, for `meshgate check --list-products` (the `selected` products).
+    pub fn listing(&self, selected: &[bool]) -> Listing {
         let errors: BTreeMap<&str, &Finding> = self
             .builtin_findings
             .iter()
@@ -331,7 +386,9 @@ impl Mesh {
         let products = self
             .products
             .iter()
-            .map(|p| {
+            .zip(selected)
+            .filter(|(_, &s)| s)
+            .map(|(p, _)| {
                 let (status, note) = match (&p.skipped, errors.get(p.path.as_str())) {
                     (Some(why), _) => ("skipped", Some(why.clone())),
                     (None, Some(f)) => ("error", Some(f.message.clone())),

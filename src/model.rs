@@ -14,7 +14,7 @@ use crate::findings::{sort_findings, Finding, RunError, Severity};
 /// What a product's findings say about it. A fact about the product, independent of
 /// `--fail-on` (which decides only the exit code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Checked: no error- or warning-level finding (info findings may exist).
     Pass,
@@ -27,6 +27,9 @@ pub enum Status {
     Error,
     /// Not checked on purpose: the file is a template.
     Skipped,
+    /// Not checked: outside the part of the mesh the run was asked to check (loaded for
+    /// cross-product rules only).
+    NotSelected,
 }
 
 /// The outcome of one policy on one product.
@@ -71,6 +74,8 @@ pub enum Checked {
     Unparsed,
     /// A template, not checked.
     Skipped,
+    /// Outside the scope of the run, not checked.
+    NotSelected,
 }
 
 /// One product in the report.
@@ -203,7 +208,7 @@ impl OutcomeCounts {
 /// Totals of a whole check.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
-    /// Products found.
+    /// Products in the scope of the run (every product found, without a scope).
     pub products: usize,
     /// Domains found.
     pub domains: usize,
@@ -225,6 +230,8 @@ pub struct Summary {
     pub products_error: usize,
     /// Products with status `skipped` (templates).
     pub products_skipped: usize,
+    /// Products with status `not-selected` (outside the scope; not counted in `products`).
+    pub products_not_selected: usize,
     /// Products on which a policy could not be evaluated (internal: drives exit code 2).
     #[serde(skip)]
     pub products_error_eval: usize,
@@ -284,6 +291,8 @@ pub struct Report {
     pub builtin_library: bool,
     /// The fail-on threshold that decides the exit code (`None`: never on findings).
     pub fail_on: Option<Severity>,
+    /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
+    pub scope: Vec<String>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
 }
@@ -306,6 +315,8 @@ pub struct Parts {
     pub builtin_library: bool,
     /// The fail-on threshold.
     pub fail_on: Option<Severity>,
+    /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
+    pub scope: Vec<String>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
 }
@@ -323,6 +334,7 @@ impl Report {
             evaluations,
             builtin_library,
             fail_on,
+            scope,
             sources,
         } = parts;
         sort_findings(&mut findings);
@@ -352,15 +364,22 @@ impl Report {
             .map(|d| (Some(d.clone()), DomainSummary::new(Some(d.clone()))))
             .collect();
         let mut s = Summary {
-            products: products.len(),
+            products: 0,
             domains: domains.len(),
             policies: policies.len(),
             evaluations,
             ..Summary::default()
         };
         for (p, worst) in products.iter_mut().zip(worst) {
+            if p.checked == Checked::NotSelected {
+                p.status = Status::NotSelected;
+                s.products_not_selected += 1;
+                continue;
+            }
+            s.products += 1;
             p.status = match p.checked {
                 Checked::Skipped => Status::Skipped,
+                Checked::NotSelected => Status::NotSelected,
                 Checked::Unparsed => Status::Error,
                 Checked::Incomplete => {
                     s.products_error_eval += 1;
@@ -385,6 +404,7 @@ impl Report {
                 Status::Fail => (&mut d.failing, &mut s.products_failing),
                 Status::Error => (&mut d.errors, &mut s.products_error),
                 Status::Skipped => (&mut d.skipped, &mut s.products_skipped),
+                Status::NotSelected => continue,
             };
             *domain_count += 1;
             *total += 1;
@@ -408,6 +428,7 @@ impl Report {
             domains: domain_rows,
             builtin_library,
             fail_on,
+            scope,
             sources,
         }
     }

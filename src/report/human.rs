@@ -238,6 +238,9 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
         }
         writeln!(out)?;
     }
+    if let Some(root) = &opts.root {
+        writeln!(out, "{root}")?;
+    }
     if report.builtin_library {
         writeln!(
             out,

@@ -26,6 +26,8 @@ pub struct RenderOptions {
     pub quiet: bool,
     /// Prefix that turns repo-relative paths into paths relative to the working directory.
     pub path_prefix: String,
+    /// Which mesh root and scope the run used, when worth saying (human summary).
+    pub root: Option<String>,
 }
 
 /// Renders `report` as `format` into `out`.

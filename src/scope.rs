@@ -1,0 +1,248 @@
+//! What a run is about: the mesh root found from the PATH argument, and the part of the mesh
+//! under PATH whose products are checked (the whole mesh is still loaded, for cross-product
+//! rules).
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::config;
+
+/// How the mesh root was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootFound {
+    /// The nearest folder at or above PATH with a `meshgate.toml`.
+    Config,
+    /// The nearest folder at or above PATH with a `domains/` folder.
+    DomainsFolder,
+    /// The top level of the git repository PATH is in.
+    GitTopLevel,
+    /// None of those: PATH itself.
+    Path,
+}
+
+impl RootFound {
+    /// How to say it in a sentence ("found by …").
+    pub fn describe(self) -> &'static str {
+        match self {
+            RootFound::Config => "its meshgate.toml",
+            RootFound::DomainsFolder => "its domains/ folder",
+            RootFound::GitTopLevel => "the git top level",
+            RootFound::Path => "the path given",
+        }
+    }
+}
+
+/// The mesh root and the scope under it, resolved from the PATH arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The mesh root, as the user will read it: relative to the working directory when PATH
+    /// was relative (`.`, `../..`), absolute when PATH was.
+    pub root: PathBuf,
+    /// How the root was found.
+    pub found: RootFound,
+    /// The parts of the mesh to check (empty: the whole mesh).
+    pub scopes: Vec<Scope>,
+}
+
+/// A repo-relative folder or file under the mesh root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// Repo-relative path with `/` separators, never empty.
+    pub path: String,
+    /// Whether it names one file (a product descriptor) rather than a folder.
+    pub file: bool,
+    /// The path as the user gave it (for messages).
+    pub given: String,
+}
+
+/// Whether `path` (repo-relative) is in one of `scopes`; everything is when there is none.
+pub fn in_scope(scopes: &[Scope], path: &str) -> bool {
+    scopes.is_empty() || scopes.iter().any(|s| s.contains(path))
+}
+
+impl Scope {
+    /// Whether the repo-relative `path` is the scope or under it.
+    pub fn contains(&self, path: &str) -> bool {
+        if self.file {
+            path == self.path
+        } else {
+            path == self.path
+                || (path.starts_with(&self.path) && path[self.path.len()..].starts_with('/'))
+        }
+    }
+}
+
+/// Why PATH names no mesh.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// PATH does not exist.
+    #[error("{0}: no such file or folder")]
+    Missing(String),
+    /// PATH could not be resolved.
+    #[error("{0}: cannot read: {1}")]
+    Unreadable(String, String),
+    /// Two PATHs are in different meshes.
+    #[error("{0} and {1} are in different meshes (roots {2} and {3}); check one mesh at a time")]
+    TwoRoots(String, String, String, String),
+}
+
+/// Resolves every PATH (see [`resolve`]); they must share one mesh root. A PATH that is the
+/// root makes the whole mesh the scope.
+pub fn resolve_all(paths: &[PathBuf]) -> Result<Target, TargetError> {
+    let mut target: Option<(Target, String)> = None;
+    for path in paths {
+        let t = resolve(path)?;
+        let given = path.display().to_string();
+        match &mut target {
+            None => target = Some((t, given)),
+            Some((first, first_given)) => {
+                let same =
+                    std::fs::canonicalize(&first.root).ok() == std::fs::canonicalize(&t.root).ok();
+                if !same {
+                    return Err(TargetError::TwoRoots(
+                        first_given.clone(),
+                        given,
+                        first.root.display().to_string(),
+                        t.root.display().to_string(),
+                    ));
+                }
+                if first.scopes.is_empty() || t.scopes.is_empty() {
+                    first.scopes.clear();
+                } else {
+                    first.scopes.extend(t.scopes);
+                }
+            }
+        }
+    }
+    let (mut target, _) = target.ok_or_else(|| TargetError::Missing(String::new()))?;
+    // Sorted, a folder comes before what it contains: keep only the outermost scopes.
+    target.scopes.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut kept: Vec<Scope> = Vec::new();
+    for s in target.scopes {
+        if !kept.iter().any(|k| k.contains(&s.path)) {
+            kept.push(s);
+        }
+    }
+    target.scopes = kept;
+    Ok(target)
+}
+
+/// Finds the mesh root for `path` (a folder or a file in the mesh): the nearest folder at or
+/// above it with a `meshgate.toml`, else the nearest with a `domains/` folder, else the git
+/// top level, else `path` itself (its folder, for a file). The part of the mesh under `path`
+/// is the scope, unless `path` is the root.
+pub fn resolve(path: &Path) -> Result<Target, TargetError> {
+    let shown = path.display().to_string();
+    let abs = match std::fs::canonicalize(path) {
+        Ok(a) => a,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(TargetError::Missing(shown))
+        }
+        Err(e) => return Err(TargetError::Unreadable(shown, e.to_string())),
+    };
+    let is_file = !abs.is_dir();
+    let start = if is_file {
+        abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
+    } else {
+        abs.clone()
+    };
+    let nearest =
+        |test: &dyn Fn(&Path) -> bool| start.ancestors().find(|d| test(d)).map(Path::to_path_buf);
+    let (abs_root, found) = if let Some(r) = nearest(&|d| d.join(config::FILE_NAME).is_file()) {
+        (r, RootFound::Config)
+    } else if let Some(r) = nearest(&|d| d.join("domains").is_dir()) {
+        (r, RootFound::DomainsFolder)
+    } else if let Some(r) = nearest(&|d| d.join(".git").exists()) {
+        (r, RootFound::GitTopLevel)
+    } else {
+        (start.clone(), RootFound::Path)
+    };
+    let scopes = match abs.strip_prefix(&abs_root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => vec![Scope {
+            path: rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+            file: is_file,
+            given: shown.clone(),
+        }],
+        // The root itself (the root is always an ancestor of the start folder).
+        _ => Vec::new(),
+    };
+    let root = if path.is_absolute() {
+        abs_root
+    } else {
+        let cwd = std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .map_err(|e| TargetError::Unreadable(shown.clone(), e.to_string()))?;
+        relative_to(&abs_root, &cwd)
+    };
+    Ok(Target {
+        root,
+        found,
+        scopes,
+    })
+}
+
+/// `path` relative to `base` (both absolute and canonical), with `..` where needed; `.` when
+/// they are the same folder.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let p: Vec<Component<'_>> = path.components().collect();
+    let b: Vec<Component<'_>> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c.as_os_str());
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_to(Path::new("/a/b"), Path::new("/a/b")),
+            PathBuf::from(".")
+        );
+        assert_eq!(
+            relative_to(Path::new("/a"), Path::new("/a/b/c")),
+            PathBuf::from("../..")
+        );
+        assert_eq!(
+            relative_to(Path::new("/a/b/c"), Path::new("/a")),
+            PathBuf::from("b/c")
+        );
+        assert_eq!(
+            relative_to(Path::new("/a/x"), Path::new("/a/b")),
+            PathBuf::from("../x")
+        );
+    }
+
+    #[test]
+    fn scope_contains_only_what_is_under_it() {
+        let dir = Scope {
+            path: "domains/orders".into(),
+            file: false,
+            given: String::new(),
+        };
+        assert!(dir.contains("domains/orders/products/a.yaml"));
+        assert!(!dir.contains("domains/orders-eu/products/a.yaml"));
+        let file = Scope {
+            path: "domains/orders/p.yaml".into(),
+            file: true,
+            given: String::new(),
+        };
+        assert!(file.contains("domains/orders/p.yaml"));
+        assert!(!file.contains("domains/orders/p.yaml.bak"));
+    }
+}
