@@ -536,3 +536,20 @@ fn inspect_prints_exactly_what_policies_see() {
     let r = meshgate(&["inspect", "README.md"]);
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn no_color_yields_to_an_explicit_color_always() {
+    let run = |color: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshgate"))
+            .args(["check", "fixtures/mesh", "--color", color])
+            .current_dir(common::repo())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run("always").contains("\u{1b}["), "--color always colours");
+    // Not a terminal and NO_COLOR set: no colour with auto, nor with never.
+    assert!(!run("auto").contains("\u{1b}["));
+    assert!(!run("never").contains("\u{1b}["));
+}

@@ -314,6 +314,7 @@ fn config_excludes_templates_and_adds_globs() {
     .unwrap();
     let out = common::meshgate_in(root, &["check", ".", "--list-products", "--format", "json"]);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["version"], 1, "the listing's schema is versioned");
     let paths: Vec<&str> = doc["products"]
         .as_array()
         .unwrap()

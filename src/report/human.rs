@@ -213,18 +213,41 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             .max()
             .unwrap_or(6)
             .max(6);
+        // Two groups of counts, labelled so that products in error and error findings are
+        // not mistaken for each other.
+        let products_w = "Products  Pass  Warn  Fail  In error".len();
+        let findings_w = "Errors  Warnings  Infos".len();
+        writeln!(
+            out,
+            "{}",
+            paint.bold(
+                format!(
+                    "{:<name_w$}  {:^products_w$}   {:^findings_w$}",
+                    "", "products by status", "findings by severity"
+                )
+                .trim_end()
+            )
+        )?;
         writeln!(
             out,
             "{}",
             paint.bold(&format!(
-                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
-                "Domain", "Products", "Pass", "Warn", "Fail", "Error", "Errors", "Warnings", "Info"
+                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>4}  {:>8}   {:>6}  {:>8}  {:>5}",
+                "Domain",
+                "Products",
+                "Pass",
+                "Warn",
+                "Fail",
+                "In error",
+                "Errors",
+                "Warnings",
+                "Infos"
             ))
         )?;
         for d in &report.domains {
             writeln!(
                 out,
-                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>4}  {:>5}  {:>6}  {:>8}  {:>4}",
+                "{:<name_w$}  {:>8}  {:>4}  {:>4}  {:>4}  {:>8}   {:>6}  {:>8}  {:>5}",
                 d.name.as_deref().unwrap_or("(no domain)"),
                 d.products,
                 d.passing,
