@@ -153,6 +153,14 @@ enum Command {
         /// Print the whole mesh with its policies as one document (for other engines).
         #[arg(long)]
         bundle: bool,
+        /// Keep only this product under `data.meshgate.mesh.products` (domains and index stay):
+        /// small on a large mesh, but rules that read other products' descriptors see less.
+        #[arg(long, conflicts_with = "bundle")]
+        no_mesh: bool,
+        /// Write input.json, data.json and the product's policies (the shipped library
+        /// included) into DIR, and print the `opa eval` command that reproduces its verdicts.
+        #[arg(long, value_name = "DIR", conflicts_with = "bundle")]
+        write: Option<PathBuf>,
         #[command(flatten)]
         mesh: MeshArgs,
     },
@@ -319,8 +327,19 @@ pub fn run(cli: Cli) -> u8 {
             path,
             repo,
             bundle,
+            no_mesh,
+            write,
             mesh,
-        } => run_inspect(&path, repo.as_deref(), bundle, &mesh),
+        } => run_inspect(
+            &path,
+            repo.as_deref(),
+            InspectMode {
+                bundle,
+                no_mesh,
+                write,
+            },
+            &mesh,
+        ),
         Command::Explain { code, repo, mesh } => run_explain(code.as_deref(), &repo, &mesh),
     };
     result.unwrap_or_else(|e| {
@@ -405,22 +424,52 @@ fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> R
     }
 }
 
+/// What `meshgate inspect` prints or writes.
+struct InspectMode {
+    bundle: bool,
+    no_mesh: bool,
+    write: Option<PathBuf>,
+}
+
 /// `meshgate inspect`.
 fn run_inspect(
     path: &std::path::Path,
     repo: Option<&std::path::Path>,
-    bundle: bool,
+    mode: InspectMode,
     args: &MeshArgs,
 ) -> Result<u8, String> {
     let settings = args.settings(path);
-    let doc = if bundle {
+    let doc = if mode.bundle {
         let pool = check::thread_pool(None).map_err(|e| e.to_string())?;
         pool.install(|| {
             let mesh = mesh::load(&settings).map_err(|e| e.to_string())?;
             inspect::bundle(&mesh).map_err(|e| e.to_string())
         })?
     } else {
-        inspect::product_document(path, repo, &settings).map_err(|e| e.to_string())?
+        let found = inspect::product_document(path, repo, &settings, mode.no_mesh)
+            .map_err(|e| e.to_string())?;
+        if let Some(dir) = &mode.write {
+            let written = inspect::write_reproduction(&found, dir)?;
+            let d = dir.display();
+            let packages: std::collections::BTreeSet<String> = found
+                .policies
+                .iter()
+                .filter_map(|p| inspect::package_of(&p.text))
+                .collect();
+            write_output(None, |w| {
+                writeln!(w, "wrote {} files into {d}:", written.len())?;
+                for f in &written {
+                    writeln!(w, "  {f}")?;
+                }
+                writeln!(w, "reproduce a policy's verdict with:")?;
+                for pkg in &packages {
+                    writeln!(w, "  opa eval --v1-compatible -i {d}/input.json -d {d}/data.json -d {d}/policies 'data.{pkg}'")?;
+                }
+                Ok(())
+            })?;
+            return Ok(0);
+        }
+        found.doc
     };
     write_output(None, |w| {
         serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;

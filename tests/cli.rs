@@ -553,3 +553,59 @@ fn no_color_yields_to_an_explicit_color_always() {
     assert!(!run("auto").contains("\u{1b}["));
     assert!(!run("never").contains("\u{1b}["));
 }
+
+#[test]
+fn inspect_writes_everything_opa_needs_and_can_leave_the_mesh_out() {
+    let product = "fixtures/mesh/domains/orders/products/order-returns/dataproduct.yml";
+    let full: Value = serde_json::from_str(&meshgate(&["inspect", product]).stdout).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("repro");
+    let r = meshgate(&["inspect", product, "--write", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let read = |rel: &str| std::fs::read_to_string(out.join(rel)).unwrap();
+    let json = |rel: &str| serde_json::from_str::<Value>(&read(rel)).unwrap();
+    assert_eq!(json("input.json"), full["input"]);
+    assert_eq!(json("data.json"), full["data"]);
+    // The shipped library, byte for byte, so only the binary is needed; the domain's own
+    // policies under their repo path; no unit tests and no other domain's policies.
+    for entry in std::fs::read_dir(common::repo().join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let written = out.join("policies/meshgate-library").join(&name);
+        if name.ends_with("_test.rego") {
+            assert!(!written.exists(), "{name} is a unit test");
+        } else {
+            assert_eq!(
+                read(&format!("policies/meshgate-library/{name}")),
+                std::fs::read_to_string(&path).unwrap()
+            );
+        }
+    }
+    assert!(out
+        .join("policies/domains/orders/policies/retention.rego")
+        .is_file());
+    assert!(!out.join("policies/domains/customers").exists());
+    assert!(
+        r.stdout.contains(&format!(
+            "opa eval --v1-compatible -i {0}/input.json -d {0}/data.json -d {0}/policies 'data.orders.retention'",
+            out.display()
+        )),
+        "{}",
+        r.stdout
+    );
+
+    let r = meshgate(&["inspect", product, "--no-mesh"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let small: Value = serde_json::from_str(&r.stdout).unwrap();
+    let mesh = &small["data"]["meshgate"]["mesh"];
+    let products: Vec<&String> = mesh["products"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        products,
+        ["domains/orders/products/order-returns/dataproduct.yml"]
+    );
+    assert_eq!(mesh["index"], full["data"]["meshgate"]["mesh"]["index"]);
+    assert_eq!(mesh["domains"], full["data"]["meshgate"]["mesh"]["domains"]);
+    assert_eq!(small["input"], full["input"]);
+    assert!(r.stdout.len() * 3 < serde_json::to_string_pretty(&full).unwrap().len());
+}
