@@ -59,6 +59,14 @@ pub enum Fatal {
         /// What was looked for.
         globs: String,
     },
+    /// Every product found is a template: nothing would be checked.
+    #[error("{root}: all {templates} descriptors found are templates (skipped), so nothing would be checked, which is not a pass: render them, check a path with real descriptors, or pass --allow-empty")]
+    OnlyTemplates {
+        /// The repository root.
+        root: String,
+        /// How many.
+        templates: usize,
+    },
     /// The path to check holds no product descriptor.
     #[error("{scope}: no data product descriptor under this path (the mesh root is {root}); nothing was checked, which is not a pass: give a folder with products, or pass --allow-empty")]
     NothingInScope {
@@ -283,11 +291,21 @@ impl Mesh {
                 });
             }
         }
-        Ok(self
+        let selected: Vec<bool> = self
             .products
             .iter()
             .map(|p| crate::scope::in_scope(scopes, &p.path))
-            .collect())
+            .collect();
+        // Templates are skipped: a run where every product is one checked nothing.
+        let mut chosen = self.products.iter().zip(&selected).filter(|(_, &s)| s);
+        let templates = chosen.clone().count();
+        if templates > 0
+            && chosen.all(|(p, _)| p.skipped.is_some())
+            && !(allow_empty || self.config.allow_empty)
+        {
+            return Err(Fatal::OnlyTemplates { root, templates });
+        }
+        Ok(selected)
     }
 
     /// `data` as every policy sees it (without the per-product part), see [`data::mesh_data`].

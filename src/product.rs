@@ -114,6 +114,17 @@ pub fn parse_finding(
     )
 }
 
+/// Whether a repo-relative path is where templates live: a folder (or the file) named
+/// `template(s)`, `_template(s)`, `skeleton(s)` (Backstage), or with a `{{` in its name
+/// (cookiecutter's `{{cookiecutter.name}}/`).
+pub fn is_template_path(path: &str) -> bool {
+    path.split('/').any(|c| {
+        let c = c.to_ascii_lowercase();
+        let bare = c.trim_start_matches(['_', '.']);
+        c.contains("{{") || matches!(bare, "template" | "templates" | "skeleton" | "skeletons")
+    })
+}
+
 /// Where a file looks like a template (Jinja, cookiecutter, Backstage, `%SKELETON`) rather than
 /// a descriptor: the first marker's position and what it is.
 pub fn template_marker(text: &str) -> Option<(Pos, &'static str)> {
@@ -209,17 +220,32 @@ pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
     };
     let text: Arc<str> = String::from_utf8_lossy(&bytes).into();
     if let Some((pos, marker)) = template_marker(&text) {
-        product.skipped = Some(format!("a template ({marker})"));
-        findings.push(Finding::builtin(
-            POLICY_TEMPLATE,
-            "template",
-            path,
-            domain,
-            Severity::Info,
-            format!("skipped: the file is a template ({marker} at {pos}), not a descriptor"),
-            Location::new(path, pos, 1),
-            Some("render the template before checking it, or list it under `exclude` in meshgate.toml".to_string()),
-        ));
+        if marker == "%SKELETON" || is_template_path(path) {
+            product.skipped = Some(format!("a template ({marker})"));
+            findings.push(Finding::builtin(
+                POLICY_TEMPLATE,
+                "template",
+                path,
+                domain,
+                Severity::Info,
+                format!("skipped: the file is a template ({marker} at {pos}), not a descriptor"),
+                Location::new(path, pos, 1),
+                Some("render the template before checking it, or list it under `exclude` in meshgate.toml".to_string()),
+            ));
+        } else {
+            // A placeholder left in a real descriptor: skipping the file would pass it
+            // unchecked, so it is in error (fails closed) until rendered or excluded.
+            findings.push(Finding::builtin(
+                POLICY_TEMPLATE,
+                "unrendered",
+                path,
+                domain,
+                Severity::Error,
+                format!("template placeholder {marker} at {pos} in a descriptor outside any template folder: the file was not checked"),
+                Location::new(path, pos, 1),
+                Some("replace the placeholder with its value; if the file is a template, keep it under a folder named `template(s)`, `_template(s)` or `skeleton`, or list it under `exclude` in meshgate.toml".to_string()),
+            ));
+        }
         return LoadedProduct {
             product,
             findings,

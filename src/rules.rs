@@ -164,7 +164,15 @@ POLICY_REF,
         title: "Template, not a descriptor",
         severity: Severity::Info,
         help: "render the template before checking it, or list it under `exclude` in meshgate.toml",
-        description: "The file holds template placeholders (`{{ … }}` or `${{ … }}` standing for a value, `{% … %}`, a leading `%SKELETON`). It is skipped: its products get status `skipped` and no policy runs on it.",
+        description: "The file holds template placeholders (`{{ … }}` or `${{ … }}` standing for a value, `{% … %}`) and sits in a template folder (`template(s)`, `_template(s)`, `skeleton(s)`, a name with `{{`), or starts with `%SKELETON`. It is skipped: its products get status `skipped` and no policy runs on it.",
+    },
+    Rule {
+        policy: POLICY_TEMPLATE,
+        id: "unrendered",
+        title: "Template placeholder left in a descriptor",
+        severity: Severity::Error,
+        help: "replace the placeholder with its value; if the file is a template, keep it under a folder named `template(s)`, `_template(s)` or `skeleton`, or list it under `exclude` in meshgate.toml",
+        description: "A descriptor outside any template folder holds a template placeholder (`{{ … }}` standing for a value, `${{ … }}`, `{% … %}`): a template that was not rendered, or one that is not where templates live. Skipping it would let an unchecked product pass, so it is not checked and its status is `error` (exit 1).",
     },
 ];
 

@@ -152,3 +152,52 @@ fn a_policy_file_no_policy_folder_reaches_is_a_warning() {
     let r = meshgate_in(t.path(), &["check", ".", "--fail-on", "warning"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
 }
+
+#[test]
+fn a_placeholder_left_in_a_descriptor_is_an_error_not_a_skip() {
+    let t = common::mesh_with_product(
+        "apiVersion: v1.0.0\nkind: DataProduct\nid: daily\nname: {{ product_name }}\n",
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["products"][0]["status"], "error");
+    let f = &doc["findings"][0];
+    assert_eq!(f["policy"], "meshgate.template");
+    assert_eq!(f["rule"], "unrendered");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["location"]["line"], 4);
+    assert_eq!(f["location"]["column"], 7);
+}
+
+#[test]
+fn a_mesh_of_templates_only_checked_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "domains/orders/products/skeleton/dataproduct.yaml",
+        "apiVersion: v1.0.0\nkind: DataProduct\nid: {{ values.id }}\n",
+    );
+    let r = meshgate_in(t.path(), &["check", "."]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(
+            "all 1 descriptors found are templates (skipped), so nothing would be checked"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--allow-empty"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("1 skipped (templates)"), "{}", r.stdout);
+    // A real product next to it is checked, and the template is still skipped.
+    write(
+        t.path(),
+        "domains/orders/products/daily/dataproduct.yaml",
+        "apiVersion: v1.0.0\nkind: DataProduct\nid: daily\n",
+    );
+    let r = meshgate_in(t.path(), &["check", "."]);
+    assert_ne!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Checked 2 products"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 skipped (templates)"), "{}", r.stdout);
+}
