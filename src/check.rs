@@ -119,6 +119,7 @@ fn parts(
     fail_on: Option<Severity>,
 ) -> Parts {
     let mut findings = mesh.builtin_findings;
+    let mut excepted = Vec::new();
     let mut evaluated = 0;
     let mut products = Vec::with_capacity(mesh.products.len());
     for (p, e) in mesh.products.iter().zip(evaluations) {
@@ -158,6 +159,7 @@ fn parts(
             checked
         };
         findings.extend(e.findings);
+        excepted.extend(e.excepted);
         products.push(ProductReport {
             path: p.path.clone(),
             domain: p.domain.clone(),
@@ -166,6 +168,7 @@ fn parts(
             format: p.format,
             status: Status::Pass,
             outcomes,
+            excepted: 0,
             checked,
         });
     }
@@ -180,6 +183,7 @@ fn parts(
             },
             files: p.files.clone(),
             rules: p.rules.clone(),
+            exceptions: p.exceptions,
             title: p.metadata.title.clone(),
             description: p.metadata.description.clone(),
             severity: p.metadata.severity,
@@ -201,6 +205,7 @@ fn parts(
         .spawn(move || drop((products_data, domains_data, lib)));
     Parts {
         findings,
+        excepted,
         products,
         policies,
         errors,
