@@ -451,14 +451,13 @@ fn eval_product(
         }
         let findings_before = out.findings.len();
         let errored = match *target {
-            Target::Exception => match exception_names(p, policy, result, timeout, &lib.sources)
-            {
+            Target::Exception => match exception_names(p, policy, result, timeout, &lib.sources) {
                 Ok(names) => {
                     excepted = names;
                     false
                 }
                 Err(error) => {
-                    out.findings.push(error);
+                    out.findings.push(*error);
                     true
                 }
             },
@@ -550,11 +549,19 @@ fn exception_names(
     result: Result<Value, String>,
     timeout: Duration,
     sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
-) -> Result<Vec<String>, Finding> {
-    let value = result
-        .map_err(|e| evaluation_error(p, policy, EXCEPTION_RULE, &e, timeout, sources))?;
+) -> Result<Vec<String>, Box<Finding>> {
+    let value = result.map_err(|e| {
+        Box::new(evaluation_error(
+            p,
+            policy,
+            EXCEPTION_RULE,
+            &e,
+            timeout,
+            sources,
+        ))
+    })?;
     let shape = |what: String| {
-        error_finding(
+        Box::new(error_finding(
             p,
             policy,
             EXCEPTION_RULE,
@@ -562,7 +569,7 @@ fn exception_names(
                 "`exception` must be a set of rule-name lists, as in `exception contains rules if {{ …; rules := [\"missing_owner\"] }}`; {what}"
             ),
             None,
-        )
+        ))
     };
     let members: Vec<&Value> = match &value {
         Value::Undefined => return Ok(Vec::new()),

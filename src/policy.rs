@@ -324,7 +324,10 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
         if r.valueless {
             let pos = char_column(Some(&source.text), r.pos);
             let fix = if family.is_some() {
-                format!("write `{0} contains msg if {{ …; msg := \"…\" }}` (conftest rejects it too)", r.name)
+                format!(
+                    "write `{0} contains msg if {{ …; msg := \"…\" }}` (conftest rejects it too)",
+                    r.name
+                )
             } else {
                 "write `exception contains rules if { …; rules := [\"rule_name\"] }`".to_string()
             };
@@ -722,6 +725,78 @@ mod tests {
         assert_eq!(l.policies[0].rules, vec!["deny", "warn"]);
         assert_eq!(l.policies[0].default_severity("deny"), Severity::Error);
         assert_eq!(l.policies[0].default_severity("warn"), Severity::Warning);
+    }
+
+    #[test]
+    fn rule_names_follow_conftest() {
+        for (name, family) in [
+            ("deny", Some("deny")),
+            ("deny_missing_owner", Some("deny")),
+            ("violation_x1", Some("violation")),
+            ("warn_no_description", Some("warn")),
+            ("deny_", None),
+            ("deny__x", None),
+            ("deny_x_", None),
+            ("denyx", None),
+            ("warning", None),
+            ("exception", None),
+            ("allow", None),
+        ] {
+            assert_eq!(rule_family(name), family, "{name}");
+        }
+        assert_eq!(exception_name("deny"), "");
+        assert_eq!(exception_name("warn"), "");
+        assert_eq!(exception_name("deny_missing_owner"), "missing_owner");
+        assert_eq!(exception_name("violation_pii"), "pii");
+        assert_eq!(exception_name("warn_no_description"), "no_description");
+        // conftest strips the prefixes one after the other.
+        assert_eq!(exception_name("deny_warn_x"), "x");
+    }
+
+    #[test]
+    fn prefixed_rules_and_exceptions_are_found() {
+        let l = lib(vec![
+            src("a.rego", "package main\n\nwarn_b contains \"b\" if { input.y }\ndeny_a contains \"a\" if { input.x }\nexception contains [\"a\"] if { input.z }\nhelper := 1\n", Origin::Global),
+            src("b.rego", "package main\n\nviolation contains \"v\" if { input.v }\ndeny contains \"d\" if { input.d }\ndenyx := 2\n", Origin::Global),
+            src("c.rego", "package only.exceptions\n\nexception contains [\"a\"] if { true }\n", Origin::Global),
+        ]);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(
+            l.policies.len(),
+            1,
+            "a package with only exceptions is no policy"
+        );
+        let p = &l.policies[0];
+        assert_eq!(p.rules, vec!["deny", "deny_a", "violation", "warn_b"]);
+        assert!(p.exceptions);
+        assert_eq!(p.default_severity("warn_b"), Severity::Warning);
+        assert_eq!(p.default_severity("deny_a"), Severity::Error);
+    }
+
+    #[test]
+    fn rules_without_a_value_are_rejected() {
+        for (text, col) in [
+            ("package main\n\ndeny_x if { input.x }\n", 1),
+            ("package main\n\n\tdeny[msg] if { msg := input.x }\n", 2),
+            ("package main\n\nexception if { input.x }\n", 1),
+        ] {
+            let l = lib(vec![src("p.rego", text, Origin::Global)]);
+            assert_eq!(l.errors.len(), 1, "{text}: {:?}", l.errors);
+            let e = &l.errors[0];
+            assert_eq!(e.kind, ErrorKind::PolicyRejected);
+            assert!(e.message.contains("without `contains`"), "{}", e.message);
+            let loc = e.location.as_ref().unwrap();
+            assert_eq!((loc.line, loc.column), (3, col), "{text}");
+            assert!(l.policies.is_empty());
+        }
+        // A complete rule with a value is loaded (and checked at run time).
+        let l = lib(vec![src(
+            "p.rego",
+            "package main\n\ndeny_x := [\"m\"] if { input.x }\n",
+            Origin::Global,
+        )]);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.policies[0].rules, vec!["deny_x"]);
     }
 
     #[test]
