@@ -324,10 +324,7 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
         if r.valueless {
             let pos = char_column(Some(&source.text), r.pos);
             let fix = if family.is_some() {
-                format!(
-                    "write `{0} contains msg if {{ …; msg := \"…\" }}` (conftest rejects it too)",
-                    r.name
-                )
+                format!("write `{0} contains msg if {{ …; msg := \"…\" }}`", r.name)
             } else {
                 "write `exception contains rules if { …; rules := [\"rule_name\"] }`".to_string()
             };
