@@ -415,3 +415,25 @@ fn explain_and_domain_local_prefixed_rules() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("main\n"), "{}", r.stdout);
 }
+
+#[test]
+fn excepted_findings_are_deterministic_across_threads() {
+    let one = meshgate(&[
+        "check",
+        "fixtures/conftest",
+        "--format",
+        "json",
+        "--threads",
+        "1",
+    ]);
+    let two = meshgate(&[
+        "check",
+        "fixtures/conftest",
+        "--format",
+        "json",
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(one.code, 1, "{}", one.stderr);
+    assert_eq!(one.stdout, two.stdout);
+}
