@@ -16,9 +16,15 @@ embedded through the `opa-golib-python-bindings` wheel's C bridge
 Bundle (input):
     {"version": 1,
      "policies": [{"file", "package", "domain": null | "<domain>",
-                   "rules": ["deny", "warn", ...], "source": "<rego>"}],
+                   "rules": ["exception", "deny", "deny_x", "warn", ...],
+                   "source": "<rego>"}],
      "data": {"meshgate": {"mesh": {...}}},
      "products": [{"path", "domain", "facts": {...}, "input": {...}}]}
+
+Rules are recognised by name as conftest does: deny, violation and warn,
+each optionally followed by `_`-separated groups of letters and digits
+(deny_missing_owner). A package's `exception` rule is evaluated too and its
+members reported raw (rule "exception"): applying it is the caller's job.
 
 Output (stdout, JSON):
     {"findings": [{"product", "policy", "rule", "value"}],   # not with --timing-only
@@ -82,6 +88,9 @@ CACHE_DIR = HERE / ".opa"
 WHEEL_NAME = "opa-golib-python-bindings"
 WHEEL_VERSION = os.environ.get("MESHGATE_OPA_WHEEL_VERSION", "0.4.4")  # OPA v1.20.2
 RULES = ("deny", "violation", "warn")
+# conftest's rule names: a family, optionally with `_`-separated suffixes
+# (`deny_missing_owner`), and `exception` (evaluated raw: the caller applies it).
+RULE_NAME_RE = re.compile(r"^(?:(deny|violation|warn)(?:_[A-Za-z0-9]+)*|exception)$")
 SKIP_EXIT = 77
 
 
@@ -282,7 +291,26 @@ def compile_error(bridge, policy):
 
 PACKAGE_LINE_RE = re.compile(r"^package[ \t]+([^\s#]+)", re.M)
 REF_PART_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)|\["([^"]*)"\]')
-RULE_LINE_RE = re.compile(r"^(deny|violation|warn)\b", re.M)
+RULE_LINE_RE = re.compile(r"^((?:deny|violation|warn)(?:_[A-Za-z0-9]+)*|exception)\b", re.M)
+
+
+def is_rule(name):
+    return isinstance(name, str) and RULE_NAME_RE.match(name) is not None
+
+
+def rule_order(name):
+    """exception first, then by family (RULES order), then by name."""
+    m = RULE_NAME_RE.match(name)
+    family = m.group(1) if m else None
+    return (RULES.index(family) + 1 if family else 0, name)
+
+
+def members(value):
+    """The members of a rule's value: a set or array's elements, nothing for an
+    undefined rule, else the value itself (a single-value rule)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def package_of(source):
@@ -304,7 +332,7 @@ def complete_entry(pol):
         pol["package"] = package_of(pol["source"])
     if not isinstance(pol.get("rules"), list):
         found = set(RULE_LINE_RE.findall(pol["source"]))
-        pol["rules"] = [r for r in RULES if r in found]
+        pol["rules"] = sorted(found, key=rule_order)
     return pol
 
 
@@ -368,9 +396,9 @@ def rules_by_package(policies):
     for pol in policies:
         rules = out.setdefault(pol["package"], [])
         for r in pol.get("rules") or []:
-            if r in RULES and r not in rules:
+            if is_rule(r) and r not in rules:
                 rules.append(r)
-    return {pkg: sorted(rules, key=RULES.index) for pkg, rules in sorted(out.items()) if rules}
+    return {pkg: sorted(rules, key=rule_order) for pkg, rules in sorted(out.items()) if rules}
 
 
 WITH = " with data.meshgate.product as input.facts with input as input.input"
@@ -436,7 +464,7 @@ def evaluate_batch(inst, products):
     for path, by_pkg in res[0]["r"]:
         for pkg, by_rule in by_pkg.items():
             for rule, values in by_rule.items():
-                for v in values:
+                for v in members(values):
                     out.append({"product": path, "policy": pkg, "rule": rule, "value": v})
     return out
 
@@ -455,7 +483,7 @@ def evaluate_product(inst, product, strategy, skip=(), on_begin=None):
         if res:
             for pkg, by_rule in res[0]["r"].items():
                 for rule, values in by_rule.items():
-                    for v in values:
+                    for v in members(values):
                         yield "finding", {"product": path, "policy": pkg, "rule": rule, "value": v}
             return
     for pkg, rules in inst.rules.items():
@@ -472,7 +500,7 @@ def evaluate_product(inst, product, strategy, skip=(), on_begin=None):
             except OpaError as e:
                 yield "error", {"product": path, "policy": pkg, "rule": rule, "error": str(e)}
                 continue
-            for v in values:
+            for v in members(values):
                 yield "finding", {"product": path, "policy": pkg, "rule": rule, "value": v}
 
 

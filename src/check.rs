@@ -136,6 +136,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
     if !run.scopes.is_empty() {
         retain_in_scope(&mut findings, &mesh, run.scopes, run.selected);
     }
+    let mut excepted = Vec::new();
     let mut evaluated = 0;
     let mut products = Vec::with_capacity(mesh.products.len());
     for ((p, e), &selected) in mesh.products.iter().zip(evaluations).zip(run.selected) {
@@ -178,6 +179,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             checked
         };
         findings.extend(e.findings);
+        excepted.extend(e.excepted);
         products.push(ProductReport {
             path: p.path.clone(),
             domain: p.domain.clone(),
@@ -186,6 +188,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             format: p.format,
             status: Status::Pass,
             outcomes,
+            excepted: 0,
             checked,
         });
     }
@@ -200,6 +203,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             },
             files: p.files.clone(),
             rules: p.rules.clone(),
+            exceptions: p.exceptions,
             title: p.metadata.title.clone(),
             description: p.metadata.description.clone(),
             severity: p.metadata.severity,
@@ -226,6 +230,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         .spawn(move || drop((products_data, domains_data, lib)));
     Parts {
         findings,
+        excepted,
         products,
         policies,
         errors,

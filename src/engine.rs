@@ -13,7 +13,7 @@ use crate::data::{self, WITH_PRODUCT};
 use crate::descriptor::{format_path, parse_path, PathSeg};
 use crate::findings::{Finding, Location, Severity};
 use crate::model::Outcome;
-use crate::policy::{Library, Policy, PolicySet};
+use crate::policy::{exception_name, Library, Policy, PolicySet, EXCEPTION_RULE};
 use crate::product::Product;
 use crate::rego::{char_column, execution_timer, split_regorus_error};
 use crate::rules::POLICY_ERROR_ID;
@@ -23,6 +23,9 @@ use crate::rules::POLICY_ERROR_ID;
 pub struct Evaluation {
     /// Policy findings (unsorted).
     pub findings: Vec<Finding>,
+    /// Findings of rules that the policy's `exception` rule excepted on this product
+    /// (unsorted): reported, but they do not fail anything.
+    pub excepted: Vec<Finding>,
     /// Whether some policy failed to evaluate on it (fail closed).
     pub errored: bool,
     /// Number of policies evaluated.
@@ -308,13 +311,24 @@ fn run_to_completion_is_exact(program: &Program) -> bool {
     })
 }
 
+/// What one query of a set evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The policy's `exception` rule (evaluated before its other rules).
+    Exception,
+    /// The policy's rule of this index in [`Policy::rules`].
+    Rule(usize),
+}
+
 /// The queries a worker runs for one policy set, built once per set.
 struct SetQueries {
-    /// A module whose rule `results` is `[data.a.deny, data.a.warn, …]` evaluated `with` the
-    /// product: every rule of the set in one evaluation, without parsing a query per product.
+    /// A module whose rule `results` is `[data.a.exception, data.a.deny, data.a.warn, …]`
+    /// evaluated `with` the product: every rule of the set in one evaluation, without parsing
+    /// a query per product.
     module: String,
-    /// One query per (policy index, rule), in the same order as the elements of `all`.
-    each: Vec<(usize, &'static str, String)>,
+    /// One query per (policy index, rule), in the same order as the elements of `results`:
+    /// per policy, its `exception` rule first (if it has one), then its rules.
+    each: Vec<(usize, Target, String)>,
     /// `data.<package>.<rule>` of every rule, in the same order.
     refs: Vec<String>,
 }
@@ -322,20 +336,26 @@ struct SetQueries {
 impl SetQueries {
     fn new(set_policies: &[usize], lib: &Library) -> SetQueries {
         let mut each = Vec::new();
+        let mut refs = Vec::new();
         for &pi in set_policies {
             let policy = &lib.policies[pi];
-            for rule in &policy.rules {
+            let targets = policy
+                .exceptions
+                .then_some((Target::Exception, EXCEPTION_RULE))
+                .into_iter()
+                .chain(
+                    policy
+                        .rules
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| (Target::Rule(i), r.as_str())),
+                );
+            for (target, rule) in targets {
                 let r = rule_ref(&policy.package, rule);
-                each.push((pi, *rule, format!("{r}{WITH_PRODUCT}")));
+                each.push((pi, target, format!("{r}{WITH_PRODUCT}")));
+                refs.push(r);
             }
         }
-        let refs: Vec<String> = set_policies
-            .iter()
-            .flat_map(|&pi| {
-                let policy = &lib.policies[pi];
-                policy.rules.iter().map(|r| rule_ref(&policy.package, r))
-            })
-            .collect();
         SetQueries {
             module: format!(
                 "package {EVAL_PACKAGE}\n\nresults := r if {{\n\tr := [{}]{WITH_PRODUCT}\n}}\n",
@@ -420,22 +440,50 @@ fn eval_product(
     let queries = &w.prepared.queries;
     let timeout = w.timeout;
     let mut out = Evaluation::default();
-    for ((pi, rule, _), result) in queries.each.iter().zip(values) {
+    // The rule names (see `exception_name`) the current policy's `exception` excepts.
+    let mut excepted: Vec<String> = Vec::new();
+    for ((pi, target, _), result) in queries.each.iter().zip(values) {
         let policy: &Policy = &lib.policies[*pi];
         if out.outcomes.last().map(|(i, _)| i) != Some(pi) {
             out.evaluations += 1;
             out.outcomes.push((*pi, Outcome::Pass));
+            excepted.clear();
         }
         let findings_before = out.findings.len();
-        let errored = rule_findings(
-            &mut out.findings,
-            p,
-            policy,
-            rule,
-            result,
-            timeout,
-            &lib.sources,
-        );
+        let errored = match *target {
+            Target::Exception => match exception_names(p, policy, result, timeout, &lib.sources) {
+                Ok(names) => {
+                    excepted = names;
+                    false
+                }
+                Err(error) => {
+                    out.findings.push(*error);
+                    true
+                }
+            },
+            Target::Rule(ri) => {
+                let rule = &policy.rules[ri];
+                let mut members = Vec::new();
+                let errored = rule_findings(
+                    &mut members,
+                    &mut out.findings,
+                    p,
+                    policy,
+                    rule,
+                    result,
+                    timeout,
+                    &lib.sources,
+                );
+                // A rule the product is excepted from reports its members as excepted; its
+                // errors stay errors (fail closed).
+                if excepted.iter().any(|e| e == exception_name(rule)) {
+                    out.excepted.extend(members);
+                } else {
+                    out.findings.extend(members);
+                }
+                errored
+            }
+        };
         out.errored |= errored;
         // The policy's outcome: error beats fail beats pass, over all its rules.
         if let Some((_, o)) = out.outcomes.last_mut() {
@@ -449,54 +497,150 @@ fn eval_product(
     out
 }
 
-/// Turns one rule's value on a product into findings, pushed to `findings`; returns whether
-/// the rule failed to evaluate (then an error finding says why).
-fn rule_findings(
-    findings: &mut Vec<Finding>,
+/// The finding that says a rule of `policy` failed to evaluate on `p`.
+fn error_finding(
     p: &Product,
     policy: &Policy,
-    rule: &'static str,
+    rule: &str,
+    message: String,
+    location: Option<Location>,
+) -> Finding {
+    let help = error_help(&message);
+    Finding {
+        product: Some(p.path.clone()),
+        domain: p.domain.clone(),
+        policy: policy.package.clone(),
+        rule: rule.to_string(),
+        id: Some(POLICY_ERROR_ID.to_string()),
+        severity: Severity::Error,
+        message: format!("policy failed to evaluate: {message}"),
+        path: None,
+        location,
+        help,
+        fingerprint: String::new(),
+    }
+}
+
+/// The error of a failed evaluation, located in the policy when regorus says where.
+fn evaluation_error(
+    p: &Product,
+    policy: &Policy,
+    rule: &str,
+    error: &str,
+    timeout: Duration,
+    sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
+) -> Finding {
+    let (loc, message) = split_regorus_error(error);
+    let message = stable_message(&message, timeout);
+    let location = loc.map(|(file, pos)| {
+        let pos = char_column(sources.get(&file).map(|s| &**s), pos);
+        Location::new(&file, pos, 1)
+    });
+    error_finding(p, policy, rule, message, location)
+}
+
+/// The rule names a policy's `exception` rule excepts on one product: the strings of every
+/// member, each member a list (array or set) of names, as conftest's
+/// `exception contains rules if { …; rules := ["missing_owner"] }`. Anything else is an
+/// error (conftest ignores it silently, which would leave the exception without effect).
+fn exception_names(
+    p: &Product,
+    policy: &Policy,
+    result: Result<Value, String>,
+    timeout: Duration,
+    sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
+) -> Result<Vec<String>, Box<Finding>> {
+    let value = result.map_err(|e| {
+        Box::new(evaluation_error(
+            p,
+            policy,
+            EXCEPTION_RULE,
+            &e,
+            timeout,
+            sources,
+        ))
+    })?;
+    let shape = |what: String| {
+        Box::new(error_finding(
+            p,
+            policy,
+            EXCEPTION_RULE,
+            format!(
+                "`exception` must be a set of rule-name lists, as in `exception contains rules if {{ …; rules := [\"missing_owner\"] }}`; {what}"
+            ),
+            None,
+        ))
+    };
+    let members: Vec<&Value> = match &value {
+        Value::Undefined => return Ok(Vec::new()),
+        Value::Set(s) => s.iter().collect(),
+        Value::Array(a) => a.iter().collect(),
+        other => {
+            return Err(shape(format!(
+                "got {}",
+                other.to_json_str().unwrap_or_default()
+            )))
+        }
+    };
+    let mut names = Vec::new();
+    for m in members {
+        let items: Vec<&Value> = match m {
+            Value::Set(s) => s.iter().collect(),
+            Value::Array(a) => a.iter().collect(),
+            other => {
+                return Err(shape(format!(
+                    "got the member {} (write it as a list: [{0}])",
+                    other.to_json_str().unwrap_or_default()
+                )))
+            }
+        };
+        for item in items {
+            match item {
+                Value::String(s) => names.push(s.to_string()),
+                other => {
+                    return Err(shape(format!(
+                        "got {} among the rule names",
+                        other.to_json_str().unwrap_or_default()
+                    )))
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Turns one rule's value on a product into findings: its members are pushed to `members`,
+/// an error to `errors`; returns whether the rule failed to evaluate (then an error finding
+/// says why).
+#[allow(clippy::too_many_arguments)]
+fn rule_findings(
+    members: &mut Vec<Finding>,
+    errors: &mut Vec<Finding>,
+    p: &Product,
+    policy: &Policy,
+    rule: &str,
     result: Result<Value, String>,
     timeout: Duration,
     sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
 ) -> bool {
-    let error = |message: String, location: Option<Location>| {
-        let help = error_help(&message);
-        Finding {
-            product: Some(p.path.clone()),
-            domain: p.domain.clone(),
-            policy: policy.package.clone(),
-            rule: rule.to_string(),
-            id: Some(POLICY_ERROR_ID.to_string()),
-            severity: Severity::Error,
-            message: format!("policy failed to evaluate: {message}"),
-            path: None,
-            location,
-            help,
-            fingerprint: String::new(),
-        }
-    };
     let value = match result {
         Ok(v) => v,
         Err(e) => {
-            let (loc, message) = split_regorus_error(&e);
-            let message = stable_message(&message, timeout);
-            let location = loc.map(|(file, pos)| {
-                let pos = char_column(sources.get(&file).map(|s| &**s), pos);
-                Location::new(&file, pos, 1)
-            });
-            findings.push(error(message, location));
+            errors.push(evaluation_error(p, policy, rule, &e, timeout, sources));
             return true;
         }
     };
-    let members: Vec<&Value> = match &value {
+    let items: Vec<&Value> = match &value {
         Value::Undefined => Vec::new(),
         Value::Set(s) => s.iter().collect(),
         Value::Array(a) => a.iter().collect(),
         other => {
-            findings.push(error(
+            errors.push(error_finding(
+                p,
+                policy,
+                rule,
                 format!(
-                    "`{rule}` must be a set of messages, got {}",
+                    "`{rule}` must be a set of messages (`{rule} contains msg if …`), got {} (conftest would count it as passed)",
                     other.to_json_str().unwrap_or_default()
                 ),
                 None,
@@ -505,11 +649,11 @@ fn rule_findings(
         }
     };
     let mut errored = false;
-    for m in members {
+    for m in items {
         match member(m) {
             Ok(m) => {
                 let location = p.locate(m.path.as_deref().unwrap_or(&[]));
-                findings.push(Finding {
+                members.push(Finding {
                     product: Some(p.path.clone()),
                     domain: p.domain.clone(),
                     policy: policy.package.clone(),
@@ -524,7 +668,13 @@ fn rule_findings(
                 });
             }
             Err(why) => {
-                findings.push(error(format!("`{rule}` returned {why}"), None));
+                errors.push(error_finding(
+                    p,
+                    policy,
+                    rule,
+                    format!("`{rule}` returned {why}"),
+                    None,
+                ));
                 errored = true;
             }
         }

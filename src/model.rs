@@ -99,6 +99,9 @@ pub struct ProductReport {
     /// order of `policies` (`p` pass, `f` fail, `e` error, `n` not applicable, `s` skipped).
     #[serde(serialize_with = "outcome_letters")]
     pub outcomes: Vec<Option<Outcome>>,
+    /// How many of its policy findings an `exception` rule excepted (set by
+    /// [`Report::finish`]); they change neither its status nor its outcomes.
+    pub excepted: usize,
     /// How far the pipeline got (not serialized: `status` says it).
     #[serde(skip)]
     pub checked: Checked,
@@ -129,8 +132,10 @@ pub struct PolicyReport {
     pub domain: Option<String>,
     /// Files declaring it.
     pub files: Vec<String>,
-    /// Rules it defines.
-    pub rules: Vec<&'static str>,
+    /// Rules it defines (`deny`, `deny_missing_owner`, `warn`, …).
+    pub rules: Vec<String>,
+    /// Whether it defines an `exception` rule.
+    pub exceptions: bool,
     /// METADATA title.
     pub title: Option<String>,
     /// METADATA description.
@@ -220,6 +225,8 @@ pub struct Summary {
     pub findings: SeverityCounts,
     /// Per-(product, policy) outcomes.
     pub outcomes: OutcomeCounts,
+    /// Policy findings that an `exception` rule excepted (not counted in `findings`).
+    pub excepted: usize,
     /// Products with status `pass`.
     pub products_passing: usize,
     /// Products with status `warn`.
@@ -256,6 +263,8 @@ pub struct DomainSummary {
     pub skipped: usize,
     /// Findings by severity (the domain's products' and its `domain.yaml`'s).
     pub findings: SeverityCounts,
+    /// Findings of its products that an `exception` rule excepted.
+    pub excepted: usize,
 }
 
 impl DomainSummary {
@@ -269,6 +278,7 @@ impl DomainSummary {
             errors: 0,
             skipped: 0,
             findings: SeverityCounts::default(),
+            excepted: 0,
         }
     }
 }
@@ -277,6 +287,9 @@ impl DomainSummary {
 pub struct Report {
     /// Every finding, sorted, fingerprinted.
     pub findings: Vec<Finding>,
+    /// The findings that a policy's `exception` rule excepted, sorted, fingerprinted (as they
+    /// would be without the exception). They fail nothing.
+    pub excepted: Vec<Finding>,
     /// Every product with its status and outcomes, sorted by path.
     pub products: Vec<ProductReport>,
     /// Every policy that was evaluated.
@@ -301,6 +314,8 @@ pub struct Report {
 pub struct Parts {
     /// Every finding, in any order.
     pub findings: Vec<Finding>,
+    /// The excepted findings, in any order.
+    pub excepted: Vec<Finding>,
     /// Every product, sorted by path, `status` not yet set.
     pub products: Vec<ProductReport>,
     /// Every policy.
@@ -327,6 +342,7 @@ impl Report {
     pub fn finish(parts: Parts) -> Report {
         let Parts {
             mut findings,
+            mut excepted,
             mut products,
             policies,
             errors,
@@ -339,6 +355,8 @@ impl Report {
         } = parts;
         sort_findings(&mut findings);
         assign_fingerprints(&mut findings);
+        sort_findings(&mut excepted);
+        assign_fingerprints(&mut excepted);
         // A built-in finding without help of its own gets its rule's.
         for f in findings.iter_mut().filter(|f| f.help.is_none()) {
             if let Some(rule) = crate::rules::find(&f.code()) {
@@ -358,6 +376,12 @@ impl Report {
                 worst[i] = worst[i].max(Some(f.severity));
             }
         }
+        let mut excepted_of = vec![0; products.len()];
+        for f in &excepted {
+            if let Some(&i) = f.product.as_deref().and_then(|p| index.get(p)) {
+                excepted_of[i] += 1;
+            }
+        }
 
         let mut per: BTreeMap<Option<String>, DomainSummary> = domains
             .iter()
@@ -370,7 +394,8 @@ impl Report {
             evaluations,
             ..Summary::default()
         };
-        for (p, worst) in products.iter_mut().zip(worst) {
+        for ((p, worst), excepted) in products.iter_mut().zip(worst).zip(excepted_of) {
+            p.excepted = excepted;
             if p.checked == Checked::NotSelected {
                 p.status = Status::NotSelected;
                 s.products_not_selected += 1;
@@ -416,11 +441,18 @@ impl Report {
                 .findings
                 .add(f.severity);
         }
+        for f in &excepted {
+            s.excepted += 1;
+            per.entry(f.domain.clone())
+                .or_insert_with(|| DomainSummary::new(f.domain.clone()))
+                .excepted += 1;
+        }
         // Named domains first (sorted), then products outside any domain.
         let mut domain_rows: Vec<DomainSummary> = per.into_values().collect();
         domain_rows.sort_by(|a, b| (a.name.is_none(), &a.name).cmp(&(b.name.is_none(), &b.name)));
         Report {
             findings,
+            excepted,
             products,
             policies,
             errors,

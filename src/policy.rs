@@ -10,8 +10,43 @@ use crate::descriptor::{self, Limits, NodeValue, Pos};
 use crate::findings::{ErrorKind, Location, RunError, Severity};
 use crate::rego::{char_column, execution_timer, new_engine, split_regorus_error};
 
-/// The rule names that make a package a policy, in evaluation order.
+/// The rule families that make a package a policy, in evaluation order. As in conftest, a
+/// rule belongs to a family when its name is the family's or the family's followed by
+/// `_`-separated groups of ASCII letters and digits (`deny_missing_owner`): see [`rule_family`].
 pub const POLICY_RULES: &[&str] = &["deny", "violation", "warn"];
+
+/// The rule that lists, per product, which rules of its package do not apply (conftest's
+/// `exception contains rules if { …; rules := ["missing_owner"] }`).
+pub const EXCEPTION_RULE: &str = "exception";
+
+/// The family (`deny`, `violation` or `warn`) of a policy rule, or `None` when `name` is not
+/// a policy rule. Matches conftest's `^(deny|violation)(_[a-zA-Z0-9]+)*$` and
+/// `^warn(_[a-zA-Z0-9]+)*$`.
+pub fn rule_family(name: &str) -> Option<&'static str> {
+    POLICY_RULES.iter().copied().find(|family| {
+        name.strip_prefix(family).is_some_and(|rest| {
+            rest.is_empty()
+                || rest.strip_prefix('_').is_some_and(|groups| {
+                    groups
+                        .split('_')
+                        .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_alphanumeric()))
+                })
+        })
+    })
+}
+
+/// The name an `exception` gives a rule (conftest's `removeRulePrefix`): `""` for `deny`,
+/// `violation` and `warn`; otherwise the name without a leading `violation_`, then without a
+/// leading `deny_`, then without a leading `warn_` (so `deny_missing_owner` and
+/// `warn_missing_owner` are both `missing_owner`, and, as in conftest, `deny_warn_x` is `x`).
+pub fn exception_name(rule: &str) -> &str {
+    if POLICY_RULES.contains(&rule) {
+        return "";
+    }
+    let rule = rule.strip_prefix("violation_").unwrap_or(rule);
+    let rule = rule.strip_prefix("deny_").unwrap_or(rule);
+    rule.strip_prefix("warn_").unwrap_or(rule)
+}
 
 /// Where a policy file comes from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,7 +83,8 @@ pub struct Metadata {
     pub remediation: Option<String>,
 }
 
-/// A policy: one Rego package that defines `deny`, `violation` and/or `warn`.
+/// A policy: one Rego package that defines rules of the `deny`, `violation` and/or `warn`
+/// families (see [`rule_family`]), and maybe an [`EXCEPTION_RULE`].
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// Package name without `data.` (the policy id), e.g. `governance.ownership`.
@@ -57,8 +93,10 @@ pub struct Policy {
     pub origin: Origin,
     /// The files that declare the package.
     pub files: Vec<String>,
-    /// Which of [`POLICY_RULES`] it defines, in that order.
-    pub rules: Vec<&'static str>,
+    /// The policy rules it defines, by family (in [`POLICY_RULES`] order) then name.
+    pub rules: Vec<String>,
+    /// Whether it defines [`EXCEPTION_RULE`].
+    pub exceptions: bool,
     /// Its annotations.
     pub metadata: Metadata,
 }
@@ -66,8 +104,8 @@ pub struct Policy {
 impl Policy {
     /// The severity of a member of `rule` that does not set its own.
     pub fn default_severity(&self, rule: &str) -> Severity {
-        match rule {
-            "warn" => Severity::Warning,
+        match rule_family(rule) {
+            Some("warn") => Severity::Warning,
             _ => self.metadata.severity.unwrap_or(Severity::Error),
         }
     }
@@ -78,7 +116,8 @@ impl Policy {
 struct LoadedFile {
     source: PolicySource,
     package: String,
-    rules: Vec<&'static str>,
+    rules: Vec<String>,
+    exceptions: bool,
     metadata: Option<Metadata>,
 }
 
@@ -276,20 +315,50 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
         });
     }
     let mut rules = Vec::new();
-    for rule in POLICY_RULES {
-        if engine
-            .has_declared_rule_rooted_at(&path, rule)
-            .unwrap_or(false)
-        {
-            rules.push(*rule);
+    let mut exceptions = false;
+    for r in crate::recursion::declared_rules(&engine) {
+        let family = rule_family(&r.name);
+        if family.is_none() && r.name != EXCEPTION_RULE {
+            continue;
+        }
+        if r.valueless {
+            let pos = char_column(Some(&source.text), r.pos);
+            let fix = if family.is_some() {
+                format!("write `{0} contains msg if {{ …; msg := \"…\" }}`", r.name)
+            } else {
+                "write `exception contains rules if { …; rules := [\"rule_name\"] }`".to_string()
+            };
+            return Err(RunError {
+                kind: ErrorKind::PolicyRejected,
+                message: format!(
+                    "`{}` is declared without `contains` or a value, so it is `true` (or a map of `true`s), not a set of messages; {fix}",
+                    r.name
+                ),
+                location: Some(Location::new(&path, pos, r.name.chars().count() as u32)),
+            });
+        }
+        if family.is_none() {
+            exceptions = true;
+        } else if !rules.contains(&r.name) {
+            rules.push(r.name);
         }
     }
+    sort_rules(&mut rules);
     Ok(LoadedFile {
         source,
         package,
         rules,
+        exceptions,
         metadata,
     })
+}
+
+/// Sorts rule names by family (in [`POLICY_RULES`] order), then by name.
+fn sort_rules(rules: &mut [String]) {
+    rules.sort_by_cached_key(|r| {
+        let family = rule_family(r).and_then(|f| POLICY_RULES.iter().position(|x| *x == f));
+        (family, r.clone())
+    });
 }
 
 /// Loads, checks and compiles all policy files, then adds `data` to every set.
@@ -406,16 +475,17 @@ pub fn build(
                 origin: f.source.origin.clone(),
                 files: Vec::new(),
                 rules: Vec::new(),
+                exceptions: false,
                 metadata: Metadata::default(),
             });
         p.files.push(f.source.path.clone());
         for r in &f.rules {
             if !p.rules.contains(r) {
-                p.rules.push(r);
+                p.rules.push(r.clone());
             }
         }
-        p.rules
-            .sort_by_key(|r| POLICY_RULES.iter().position(|x| x == r));
+        sort_rules(&mut p.rules);
+        p.exceptions |= f.exceptions;
         if let Some(m) = &f.metadata {
             if p.metadata == Metadata::default() {
                 p.metadata = m.clone();
@@ -652,6 +722,78 @@ mod tests {
         assert_eq!(l.policies[0].rules, vec!["deny", "warn"]);
         assert_eq!(l.policies[0].default_severity("deny"), Severity::Error);
         assert_eq!(l.policies[0].default_severity("warn"), Severity::Warning);
+    }
+
+    #[test]
+    fn rule_names_follow_conftest() {
+        for (name, family) in [
+            ("deny", Some("deny")),
+            ("deny_missing_owner", Some("deny")),
+            ("violation_x1", Some("violation")),
+            ("warn_no_description", Some("warn")),
+            ("deny_", None),
+            ("deny__x", None),
+            ("deny_x_", None),
+            ("denyx", None),
+            ("warning", None),
+            ("exception", None),
+            ("allow", None),
+        ] {
+            assert_eq!(rule_family(name), family, "{name}");
+        }
+        assert_eq!(exception_name("deny"), "");
+        assert_eq!(exception_name("warn"), "");
+        assert_eq!(exception_name("deny_missing_owner"), "missing_owner");
+        assert_eq!(exception_name("violation_pii"), "pii");
+        assert_eq!(exception_name("warn_no_description"), "no_description");
+        // conftest strips the prefixes one after the other.
+        assert_eq!(exception_name("deny_warn_x"), "x");
+    }
+
+    #[test]
+    fn prefixed_rules_and_exceptions_are_found() {
+        let l = lib(vec![
+            src("a.rego", "package main\n\nwarn_b contains \"b\" if { input.y }\ndeny_a contains \"a\" if { input.x }\nexception contains [\"a\"] if { input.z }\nhelper := 1\n", Origin::Global),
+            src("b.rego", "package main\n\nviolation contains \"v\" if { input.v }\ndeny contains \"d\" if { input.d }\ndenyx := 2\n", Origin::Global),
+            src("c.rego", "package only.exceptions\n\nexception contains [\"a\"] if { true }\n", Origin::Global),
+        ]);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(
+            l.policies.len(),
+            1,
+            "a package with only exceptions is no policy"
+        );
+        let p = &l.policies[0];
+        assert_eq!(p.rules, vec!["deny", "deny_a", "violation", "warn_b"]);
+        assert!(p.exceptions);
+        assert_eq!(p.default_severity("warn_b"), Severity::Warning);
+        assert_eq!(p.default_severity("deny_a"), Severity::Error);
+    }
+
+    #[test]
+    fn rules_without_a_value_are_rejected() {
+        for (text, col) in [
+            ("package main\n\ndeny_x if { input.x }\n", 1),
+            ("package main\n\n\tdeny[msg] if { msg := input.x }\n", 2),
+            ("package main\n\nexception if { input.x }\n", 1),
+        ] {
+            let l = lib(vec![src("p.rego", text, Origin::Global)]);
+            assert_eq!(l.errors.len(), 1, "{text}: {:?}", l.errors);
+            let e = &l.errors[0];
+            assert_eq!(e.kind, ErrorKind::PolicyRejected);
+            assert!(e.message.contains("without `contains`"), "{}", e.message);
+            let loc = e.location.as_ref().unwrap();
+            assert_eq!((loc.line, loc.column), (3, col), "{text}");
+            assert!(l.policies.is_empty());
+        }
+        // A complete rule with a value is loaded (and checked at run time).
+        let l = lib(vec![src(
+            "p.rego",
+            "package main\n\ndeny_x := [\"m\"] if { input.x }\n",
+            Origin::Global,
+        )]);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.policies[0].rules, vec!["deny_x"]);
     }
 
     #[test]

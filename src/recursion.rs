@@ -492,6 +492,52 @@ fn walk<'a>(mut work: Vec<Item<'a>>, scopes: &mut Scopes, names: &ModuleNames<'_
     out
 }
 
+/// A rule (or function) as declared in a module: the first name of its head, its kind, and
+/// where the head is. Policies are recognised by these names (`deny`, `deny_missing_owner`,
+/// `exception`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredRule {
+    /// The file of the module.
+    pub file: String,
+    /// The head's first name (`deny` for `deny contains msg if …` and for `deny.x := …`).
+    pub name: String,
+    /// A rule without a value: `name if …` or `name[x] if …` (no `contains`, no `:=`), whose
+    /// value is `true` (or an object of `true`s), never a set of messages.
+    pub valueless: bool,
+    /// Where the head is.
+    pub pos: Pos,
+}
+
+/// Every rule declaration of every module loaded in `engine`, in module then source order.
+pub fn declared_rules(engine: &regorus::Engine) -> Vec<DeclaredRule> {
+    // `get_modules` needs `&mut`; cloning an engine clones pointers to its modules.
+    let mut engine = engine.clone();
+    let mut out = Vec::new();
+    for m in engine.get_modules() {
+        let file = m.package.span.source.file().to_string();
+        for rule in &m.policy {
+            let Some((path, span)) = rule_head(rule) else {
+                continue;
+            };
+            let Some(name) = path.first() else { continue };
+            let valueless = matches!(
+                &**rule,
+                Rule::Spec {
+                    head: RuleHead::Compr { assign: None, .. },
+                    ..
+                }
+            );
+            out.push(DeclaredRule {
+                file: file.clone(),
+                name: name.clone(),
+                valueless,
+                pos: Pos::new(span.line as usize, span.col as usize),
+            });
+        }
+    }
+    out
+}
+
 /// A rule's path below its package and the position of its head.
 fn rule_head(rule: &Rule) -> Option<(Vec<String>, &Span)> {
     let (refr, span) = match rule {

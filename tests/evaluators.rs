@@ -31,6 +31,7 @@ fn the_vm_and_the_interpreter_agree_on_every_fixture() {
     for mesh in [
         "fixtures/mesh",
         "fixtures/standards",
+        "fixtures/conftest",
         "fixtures/bad/descriptors",
         "fixtures/bad/policy-runtime",
         "fixtures/bad/policy-recursion",

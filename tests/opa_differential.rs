@@ -1,7 +1,9 @@
 //! Differential tests against the Go OPA engine (v1.20, from the PyPI wheel
 //! `opa-golib-python-bindings`, driven by `bench/opa_eval.py`): the same policies on the same
 //! inputs (`meshgate inspect --bundle`) must give the same findings, and the shipped library's
-//! own OPA unit tests must pass. Skipped, with a message, where python3 or the wheel cannot be
+//! own OPA unit tests must pass; on the conftest-style fixture, Go OPA's values of the prefixed
+//! rules and `exception`s, with conftest's exception semantics applied, must be meshgate's
+//! findings and excepted findings. Skipped, with a message, where python3 or the wheel cannot be
 //! had (the harness exits 77), or when `MESHGATE_OPA=off`.
 
 mod common;
@@ -144,4 +146,125 @@ fn the_shipped_library_passes_its_opa_unit_tests() {
     let out = format!("{stdout}{stderr}");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(" passed, 0 failed"), "{out}");
+}
+
+/// conftest's `removeRulePrefix` (policy/engine.go): the name an `exception` lists a rule by.
+fn conftest_exception_name(rule: &str) -> &str {
+    if ["deny", "violation", "warn"].contains(&rule) {
+        return "";
+    }
+    let rule = rule.strip_prefix("violation_").unwrap_or(rule);
+    let rule = rule.strip_prefix("deny_").unwrap_or(rule);
+    rule.strip_prefix("warn_").unwrap_or(rule)
+}
+
+/// (product, policy, rule, severity, message) of a finding.
+type ConftestRow = (String, String, String, String, String);
+
+fn meshgate_rows(doc: &Value, key: &str) -> BTreeSet<ConftestRow> {
+    doc[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["policy"].as_str().unwrap().starts_with("meshgate."))
+        .map(|f| {
+            (
+                f["product"].as_str().unwrap().to_string(),
+                f["policy"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The conftest-style fixture: Go OPA evaluates every prefixed rule and each package's
+/// `exception`; conftest's semantics, applied here, split the members into failures and
+/// warnings and excepted ones (an exception lists rule names, `""` being the bare rules,
+/// and applies to the rules of its own package); meshgate must report exactly those.
+#[test]
+fn conftest_fixture_matches_go_opa_with_conftest_semantics() {
+    let mesh = "fixtures/conftest";
+    let bundle = meshgate(&["inspect", "--bundle", mesh]);
+    assert_eq!(bundle.code, 0, "{}", bundle.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bundle.json");
+    std::fs::write(&file, &bundle.stdout).unwrap();
+    let Some((_, out, _)) = opa_eval(&[file.to_str().unwrap()]) else {
+        return;
+    };
+    let opa: Value = serde_json::from_str(&out).expect("harness JSON");
+    assert_eq!(opa["errors"].as_array().map(Vec::len), Some(0), "{out}");
+    let rows = opa["findings"].as_array().unwrap();
+    // (product, package) -> the rule names its exceptions list.
+    let mut exceptions: std::collections::BTreeMap<(&str, &str), BTreeSet<&str>> =
+        std::collections::BTreeMap::new();
+    for f in rows.iter().filter(|f| f["rule"] == "exception") {
+        let names = f["value"]
+            .as_array()
+            .expect("an exception member is a list");
+        exceptions
+            .entry((
+                f["product"].as_str().unwrap(),
+                f["policy"].as_str().unwrap(),
+            ))
+            .or_default()
+            .extend(names.iter().filter_map(Value::as_str));
+    }
+    let (mut failing, mut excepted) = (
+        BTreeSet::<ConftestRow>::new(),
+        BTreeSet::<ConftestRow>::new(),
+    );
+    for f in rows.iter().filter(|f| f["rule"] != "exception") {
+        let (product, policy, rule) = (
+            f["product"].as_str().unwrap(),
+            f["policy"].as_str().unwrap(),
+            f["rule"].as_str().unwrap(),
+        );
+        let message = match &f["value"] {
+            Value::String(s) => s.clone(),
+            other => other["msg"].as_str().expect("a msg").to_string(),
+        };
+        let severity = if rule.starts_with("warn") {
+            "warning"
+        } else {
+            "error"
+        };
+        let row: ConftestRow = (
+            product.into(),
+            policy.into(),
+            rule.into(),
+            severity.into(),
+            message,
+        );
+        let is_excepted = exceptions
+            .get(&(product, policy))
+            .is_some_and(|names| names.contains(conftest_exception_name(rule)));
+        if is_excepted {
+            excepted.insert(row);
+        } else {
+            failing.insert(row);
+        }
+    }
+    assert!(!failing.is_empty() && !excepted.is_empty(), "{out}");
+    // Each kind of exception occurs: by name, by the empty name, across deny_ and warn_.
+    let rules: BTreeSet<&str> = excepted.iter().map(|r| r.2.as_str()).collect();
+    assert!(
+        ["deny", "warn", "deny_missing_owner", "warn_no_description"]
+            .iter()
+            .all(|r| rules.contains(r)),
+        "{excepted:?}"
+    );
+
+    let run = meshgate(&["check", mesh, "--format", "json"]);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("meshgate JSON");
+    assert_eq!(meshgate_rows(&doc, "findings"), failing, "findings differ");
+    assert_eq!(meshgate_rows(&doc, "excepted"), excepted, "excepted differ");
+    assert_eq!(doc["summary"]["excepted"], excepted.len());
+    for p in doc["products"].as_array().unwrap() {
+        let path = p["path"].as_str().unwrap();
+        let n = excepted.iter().filter(|r| r.0 == path).count();
+        assert_eq!(p["excepted"], n, "{path}");
+    }
 }

@@ -294,6 +294,15 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             String::new()
         },
     )?;
+    if s.excepted > 0 {
+        let products = report.products.iter().filter(|p| p.excepted > 0).count();
+        writeln!(
+            out,
+            "note: {} on {} excepted by a policy's `exception` rule: not counted above and failing nothing (`--format json` lists them under `excepted`).",
+            plural(s.excepted, "finding", "findings"),
+            plural(products, "product", "products"),
+        )?;
+    }
     if !report.errors.is_empty() {
         writeln!(
             out,

@@ -28,6 +28,7 @@ struct Document<'a> {
     products: &'a [ProductReport],
     policies: &'a [PolicyReport],
     findings: &'a [Finding],
+    excepted: &'a [Finding],
     errors: &'a [RunError],
 }
 
@@ -47,6 +48,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         products: &report.products,
         policies: &report.policies,
         findings: &report.findings,
+        excepted: &report.excepted,
         errors: &report.errors,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
