@@ -498,6 +498,7 @@ fn compile_set(
     degraded: &mut BTreeSet<Option<String>>,
 ) -> (PolicySet, BTreeSet<String>) {
     let mut active: Vec<&LoadedFile> = files.to_vec();
+    let mut calls_checked = false;
     // Every pass that does not return drops at least one file (or all of them), so there are
     // at most `files.len() + 1` passes; the bound is structural, not a property of the errors.
     for _ in 0..=files.len() + 1 {
@@ -514,33 +515,61 @@ fn compile_set(
             }
         }
         if failed.is_none() {
-            match crate::recursion::find_cycles(&engine) {
-                Ok(cycles) if !cycles.is_empty() => {
-                    for c in cycles {
-                        let origin = active
-                            .iter()
-                            .find(|f| f.source.path == c.file)
-                            .map(|f| f.source.origin.clone());
-                        errors.push(RunError {
+            let analysis = crate::recursion::analyze(&engine);
+            let mut rejected: Vec<(String, RunError)> = analysis
+                .cycles
+                .iter()
+                .map(|c| {
+                    (c.file.clone(), RunError {
+                        kind: ErrorKind::PolicyRejected,
+                        message: format!(
+                            "recursion is not allowed in Rego (`{}`): a rule or function that refers to itself can run forever; rewrite it without recursion (e.g. with `walk` or `graph.reachable`)",
+                            c.chain.join(" -> ")
+                        ),
+                        location: Some(Location::new(&c.file, c.pos, 1)),
+                    })
+                })
+                .collect();
+            // Calls are checked once, against every file of the set that compiles: a file
+            // dropped later (recursion) does not make its callers' calls unknown.
+            if !calls_checked {
+                calls_checked = true;
+                for call in &analysis.calls {
+                    let Some(message) = crate::calls::problem(&call.function) else {
+                        continue;
+                    };
+                    let source = active
+                        .iter()
+                        .find(|f| f.source.path == call.file)
+                        .map(|f| &*f.source.text);
+                    let pos = char_column(source, call.pos);
+                    let width = u32::try_from(call.function.chars().count()).unwrap_or(u32::MAX);
+                    rejected.push((
+                        call.file.clone(),
+                        RunError {
                             kind: ErrorKind::PolicyRejected,
-                            message: format!(
-                                "recursion is not allowed in Rego (`{}`): a rule or function that refers to itself can run forever; rewrite it without recursion (e.g. with `walk` or `graph.reachable`)",
-                                c.chain.join(" -> ")
-                            ),
-                            location: Some(Location::new(&c.file, c.pos, 1)),
-                        });
-                        if let Some(o) = origin {
-                            degraded.insert(domain_key(&o));
-                        }
-                        active.retain(|f| f.source.path != c.file);
-                    }
-                    if active.len() >= before {
-                        active.clear();
-                    }
-                    continue;
+                            message,
+                            location: Some(Location::new(&call.file, pos, width)),
+                        },
+                    ));
                 }
-                Ok(_) => {}
-                Err(e) => failed = Some((String::new(), compile_error("<policies>", "", &e))),
+            }
+            if !rejected.is_empty() {
+                for (file, error) in rejected {
+                    let origin = active
+                        .iter()
+                        .find(|f| f.source.path == file)
+                        .map(|f| f.source.origin.clone());
+                    errors.push(error);
+                    if let Some(o) = origin {
+                        degraded.insert(domain_key(&o));
+                    }
+                    active.retain(|f| f.source.path != file);
+                }
+                if active.len() >= before {
+                    active.clear();
+                }
+                continue;
             }
         }
         if failed.is_none() {
@@ -734,6 +763,111 @@ mod tests {
             .map(|&i| l.policies[i].package.as_str())
             .collect();
         assert_eq!(names, vec!["ok"]);
+    }
+
+    /// The errors of `files` (all global), as `file:line:col message`.
+    fn load_errors(files: &[(&str, &str)]) -> Vec<String> {
+        let l = lib(files
+            .iter()
+            .map(|(p, t)| src(p, t, Origin::Global))
+            .collect());
+        l.errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    /// Calls that OPA and regorus resolve to a function of the policies, or to a builtin:
+    /// none of them may be rejected.
+    #[test]
+    fn calls_to_defined_functions_and_builtins_are_accepted() {
+        let lib_rego = ("lib.rego", "package lib\n\nf(x) := x\n\ng.h(x) := x\n");
+        let cases = [
+            ("local function", "package p\n\nf(x) := upper(x)\n\ndeny contains m if { m := f(\"a\") }\n"),
+            ("data ref", "package p\n\ndeny contains m if { m := data.lib.f(\"a\") }\n"),
+            ("import", "package p\n\nimport data.lib\n\ndeny contains m if { m := lib.f(\"a\") }\n"),
+            ("import of the function", "package p\n\nimport data.lib.f\n\ndeny contains m if { m := f(\"a\") }\n"),
+            ("import alias", "package p\n\nimport data.lib as l\n\ndeny contains m if { m := l.g.h(\"a\") }\n"),
+            ("keyword imports", "package p\n\nimport rego.v1\n\ndeny contains m if { some m in [lower(\"A\")] }\n"),
+            ("future.keywords import", "package p\n\nimport future.keywords.in\n\ndeny contains m if { some m in [lower(\"A\")] }\n"),
+            ("ref-head function", "package p\n\nutil.norm(x) := lower(x)\n\ndeny contains m if { m := util.norm(\"A\") }\n"),
+            ("default function", "package p\n\ndefault f(_) := false\n\nf(x) := true if x\n\ndeny contains \"m\" if f(true)\n"),
+            ("a rule called like a function", "package p\n\nr := {\"a\": 1}\n\ndeny contains \"m\" if r(\"a\")\n"),
+            ("print and trace", "package p\n\ndeny contains \"m\" if { print(\"x\"); trace(\"y\"); false }\n"),
+            ("operators and output arguments", "package p\n\ndeny contains m if { x := 1 + 2 * 3; x > 1; x != 2; split(\"a.b\", \".\", m) }\n"),
+            ("a sub-package relative to the package", "package lib.sub\n\nk(x) := x\n"),
+            ("with replacing a function", "package p\n\nmock(_) := \"h\"\n\ndeny contains m if { m := crypto.sha256(\"a\") with crypto.sha256 as mock }\n"),
+            ("time.now_ns", "package p\n\ndeny contains \"old\" if time.now_ns() > 0\n"),
+        ];
+        for (name, text) in cases {
+            let errors = load_errors(&[lib_rego, ("p.rego", text)]);
+            assert!(errors.is_empty(), "{name}: {errors:#?}\n{text}");
+        }
+        let errors = load_errors(&[
+            ("lib.rego", "package lib\n\nsub_f := 1\n"),
+            ("sub.rego", "package lib.sub\n\nk(x) := x\n"),
+            (
+                "p.rego",
+                "package lib\n\ndeny contains m if { m := sub.k(1) }\n",
+            ),
+        ]);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
+    fn unknown_and_forbidden_calls_are_rejected_at_load() {
+        let errors = load_errors(&[
+            ("a.rego", "package a\n\ndeny contains m if {\n  input.never_there\n  m := no.such.builtin(1)\n}\n"),
+            ("b.rego", "package b\n\ndeny contains m if {\n\tm := [x | some x in input.xs; crypto.sha256(x) == \"\"]\n}\n"),
+            ("c.rego", "package c\n\ndeny contains m if {\n\t\tm := lowr(input.name)\n}\n"),
+            ("d.rego", "package d\n\ndeny contains m if {\n  r := http.send({\"method\": \"GET\", \"url\": \"https://x.invalid\"})\n  m := r.body\n}\n"),
+            ("e.rego", "package e\n\nf(x) := 1 if { x } else := opa.runtime()\n\ndeny contains \"e\" if f(false)\n"),
+            ("ok.rego", "package ok\n\ndeny contains \"ok\" if { input.x }\n"),
+        ]);
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        assert!(
+            errors[0].starts_with("a.rego:5:8: unknown function `no.such.builtin`"),
+            "{errors:#?}"
+        );
+        // Tab-indented: columns count characters (regorus's would be 35 and 11).
+        assert!(
+            errors[1].starts_with("b.rego:4:32: unknown function `crypto.sha256`"),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[2].starts_with("c.rego:4:8: unknown function `lowr`")
+                && errors[2].ends_with("did you mean `lower`?"),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[3].starts_with(
+                "d.rego:4:8: `http.send` is not allowed in a policy: it reaches the network"
+            ),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[4].starts_with("e.rego:3:28: `opa.runtime` is not allowed"),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn a_global_policy_may_not_call_a_domain_function() {
+        let l = lib(vec![
+            src(
+                "policies/g.rego",
+                "package g\n\ndeny contains m if { m := data.orders.util.f(1) }\n",
+                Origin::Global,
+            ),
+            src(
+                "domains/orders/policies/u.rego",
+                "package orders.util\n\nf(x) := x\n\ndeny contains m if { m := f(2) }\n",
+                Origin::Domain("orders".into()),
+            ),
+        ]);
+        let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(msgs.len(), 1, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("policies/g.rego:3:27: unknown function `data.orders.util.f`"),
+            "{msgs:#?}"
+        );
     }
 
     #[test]

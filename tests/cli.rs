@@ -329,12 +329,37 @@ fn runtime_errors_and_missing_builtins_fail_closed() {
         .map(|f| f["message"].as_str().unwrap())
         .collect();
     assert!(
-        msgs.iter().any(|m| m.contains("io.jwt.decode")),
-        "{msgs:#?}"
-    );
-    assert!(
         msgs.iter().any(|m| m.contains("multiple outputs")),
         "{msgs:#?}"
+    );
+    // A builtin regorus lacks is rejected at load, where OPA rejects it, not when a product
+    // reaches the call: untagged-product never does. The file is tab-indented: the column
+    // counts characters (regorus would say 24).
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["kind"], "policy-rejected");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown function `io.jwt.decode`"),
+        "{errors:#?}"
+    );
+    assert_eq!(
+        errors[0]["location"],
+        serde_json::json!({"file": "policies/missing_builtin.rego", "line": 15, "column": 21,
+                           "end_line": 15, "end_column": 34})
+    );
+    assert!(
+        !msgs.iter().any(|m| m.contains("io.jwt.decode")),
+        "{msgs:#?}"
+    );
+    assert_eq!(
+        status_of(
+            &doc,
+            "domains/sales/products/untagged-product/dataproduct.yaml"
+        ),
+        "error"
     );
     // Every product on which a policy errored is in error, never pass or fail.
     let errored: Vec<&str> = doc["findings"]
@@ -360,7 +385,6 @@ fn runtime_errors_and_missing_builtins_fail_closed() {
         }
         let file = match f["policy"].as_str().unwrap() {
             "checks.conflict" => "policies/conflict.rego",
-            "checks.tokens" => "policies/missing_builtin.rego",
             other => panic!("unexpected policy in error: {other}"),
         };
         assert_eq!(f["location"]["file"], file, "{f}");
