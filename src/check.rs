@@ -24,6 +24,9 @@ pub struct CheckOptions {
     pub evaluator: engine::Evaluator,
     /// Accept a mesh without products (exit 0 instead of 2).
     pub allow_empty: bool,
+    /// What `time.now_ns()` returns in every policy, in nanoseconds since the Unix epoch
+    /// (`--now`); `None`: the clock when the check starts, read once.
+    pub now_ns: Option<i64>,
 }
 
 /// Builds a thread pool with large stacks (deep policies and documents recurse).
@@ -101,12 +104,20 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let eval = engine::EvalOptions {
         evaluator: opts.evaluator,
         timeout,
+        now_ns: opts.now_ns.unwrap_or_else(clock_ns),
     };
     let evaluations = engine::evaluate(&mesh.products, &lib, &data, &eval);
     timings.phase("evaluate");
     let report = Report::finish(parts(mesh, lib, evaluations, builtin_library, opts.fail_on));
     timings.phase("assemble");
     Ok(report)
+}
+
+/// The clock, in nanoseconds since the Unix epoch (0 before it, the maximum past year 2262).
+fn clock_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// Gathers the pipeline's results for [`Report::finish`]: every finding, every product with

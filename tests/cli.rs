@@ -560,3 +560,94 @@ fn inspect_prints_exactly_what_policies_see() {
     let r = meshgate(&["inspect", "README.md"]);
     assert_eq!(r.code, 2);
 }
+
+/// `time.now_ns()` is read once per run, the same for every product with either evaluator,
+/// and `--now` sets it: a sunset rule is reproducible and testable.
+#[test]
+fn time_now_is_fixed_for_the_run_and_set_by_now() {
+    let t = tempfile::tempdir().unwrap();
+    for i in 0..24 {
+        let year = if i % 2 == 0 { 2029 } else { 2031 };
+        write(
+            t.path(),
+            &format!("domains/d/products/p{i:02}/dataproduct.yaml"),
+            format!("name: p{i:02}\nsunset: \"{year}-06-30T00:00:00Z\"\n"),
+        );
+    }
+    write(
+        t.path(),
+        "policies/dates.rego",
+        "package dates\n\ndeny contains \"past its sunset\" if {\n\ttime.now_ns() > time.parse_rfc3339_ns(input.sunset)\n}\n\nwarn contains sprintf(\"now %d\", [time.now_ns()])\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            ".",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--threads",
+            "2",
+        ];
+        args.extend(extra);
+        let r = meshgate_in(t.path(), &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+        (r.stdout, doc)
+    };
+    let nows = |doc: &Value| -> std::collections::BTreeSet<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "warn")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let deny_count = |doc: &Value| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "deny")
+            .count()
+    };
+    for evaluator in ["interpreter", "vm"] {
+        // Without --now: the clock, one value for all 24 products.
+        let (_, doc) = run(&["--evaluator", evaluator]);
+        assert_eq!(nows(&doc).len(), 1, "{evaluator}: {:?}", nows(&doc));
+        assert_eq!(deny_count(&doc), 0, "{evaluator}");
+        // With --now: that value, the same bytes at every run.
+        let (first, doc) = run(&["--evaluator", evaluator, "--now", "2030-01-01T00:00:00Z"]);
+        let (second, _) = run(&["--evaluator", evaluator, "--now", "2030-01-01T00:00:00Z"]);
+        assert_eq!(first, second, "{evaluator}");
+        assert_eq!(
+            nows(&doc).into_iter().collect::<Vec<_>>(),
+            ["now 1893456000000000000"],
+            "{evaluator}"
+        );
+        assert_eq!(deny_count(&doc), 12, "{evaluator}");
+        let (_, doc) = run(&[
+            "--evaluator",
+            evaluator,
+            "--now",
+            "2032-01-01T01:00:00+01:00",
+        ]);
+        assert_eq!(deny_count(&doc), 24, "{evaluator}");
+    }
+}
+
+#[test]
+fn a_bad_now_is_a_usage_error() {
+    let r = meshgate(&["check", "fixtures/mesh", "--now", "2030-01-01"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--now")
+            && r.stderr
+                .contains("`2030-01-01` is not an RFC 3339 date-time"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
