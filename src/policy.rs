@@ -63,6 +63,42 @@ pub struct Policy {
     pub metadata: Metadata,
 }
 
+impl Metadata {
+    /// The fields that `self` and `other` both set, to different values.
+    fn disagreements(&self, other: &Metadata) -> Vec<&'static str> {
+        fn differ<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            matches!((a, b), (Some(x), Some(y)) if x != y)
+        }
+        [
+            ("title", differ(&self.title, &other.title)),
+            ("description", differ(&self.description, &other.description)),
+            ("custom.severity", differ(&self.severity, &other.severity)),
+            ("custom.category", differ(&self.category, &other.category)),
+            (
+                "custom.remediation",
+                differ(&self.remediation, &other.remediation),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(field, d)| d.then_some(field))
+        .collect()
+    }
+
+    /// Takes the fields `self` does not set from `other`.
+    fn merge(&mut self, other: &Metadata) {
+        fn fill<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        }
+        fill(&mut self.title, &other.title);
+        fill(&mut self.description, &other.description);
+        fill(&mut self.severity, &other.severity);
+        fill(&mut self.category, &other.category);
+        fill(&mut self.remediation, &other.remediation);
+    }
+}
+
 impl Policy {
     /// The severity of a member of `rule` that does not set its own.
     pub fn default_severity(&self, rule: &str) -> Severity {
@@ -79,7 +115,8 @@ struct LoadedFile {
     source: PolicySource,
     package: String,
     rules: Vec<&'static str>,
-    metadata: Option<Metadata>,
+    /// Its METADATA block and the line of `# METADATA`.
+    metadata: Option<(Metadata, usize)>,
 }
 
 /// A compiled set of policies sharing one engine (the global set, or global + one domain's).
@@ -151,21 +188,31 @@ impl Library {
     }
 }
 
-/// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
-pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunError> {
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(pkg_line) = lines
+/// Where the package-scope `# METADATA` block is: the 0-based indexes of its `# METADATA`
+/// line and of the `package` line it ends at.
+fn metadata_block(lines: &[&str]) -> Option<(usize, usize)> {
+    let pkg_line = lines
         .iter()
-        .position(|l| l.trim_start().starts_with("package "))
-    else {
-        return Ok(None);
-    };
+        .position(|l| l.trim_start().starts_with("package "))?;
     // Walk up from `package` over the comment block.
     let mut start = pkg_line;
     while start > 0 && lines[start - 1].trim_start().starts_with('#') {
         start -= 1;
     }
-    let Some(meta_at) = (start..pkg_line).find(|&i| lines[i].trim() == "# METADATA") else {
+    let meta_at = (start..pkg_line).find(|&i| lines[i].trim() == "# METADATA")?;
+    Some((meta_at, pkg_line))
+}
+
+/// The 1-based line of the package-scope `# METADATA` of a Rego file, if it has one.
+fn metadata_line(text: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    metadata_block(&lines).map(|(at, _)| at + 1)
+}
+
+/// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
+pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some((meta_at, pkg_line)) = metadata_block(&lines) else {
         return Ok(None);
     };
     let body: String = lines[meta_at + 1..pkg_line]
@@ -254,7 +301,8 @@ fn compile_error(path: &str, source: &str, text: &str) -> RunError {
 /// Parses one file on its own: package, rules, metadata.
 fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
     let path = source.path.clone();
-    let metadata = parse_metadata(&path, &source.text)?;
+    let metadata =
+        parse_metadata(&path, &source.text)?.map(|m| (m, metadata_line(&source.text).unwrap_or(1)));
     let mut engine = new_engine();
     let pkg = engine
         .add_policy(path.clone(), source.text.to_string())
@@ -396,6 +444,45 @@ pub fn build(
         }
     }
 
+    // Two files of one package may both carry METADATA only if they agree: a later file
+    // (in load order) that contradicts an earlier one is rejected, naming both blocks.
+    let mut blocks: BTreeMap<(String, Origin), Vec<(String, usize, Metadata)>> = BTreeMap::new();
+    let mut agreed = Vec::with_capacity(keep.len());
+    for f in keep {
+        let Some((meta, line)) = &f.metadata else {
+            agreed.push(f);
+            continue;
+        };
+        let seen = blocks
+            .entry((f.package.clone(), f.source.origin.clone()))
+            .or_default();
+        let conflict = seen.iter().find_map(|(file, l, m)| {
+            let fields = m.disagreements(meta);
+            (!fields.is_empty())
+                .then(|| format!("{file}:{l}"))
+                .map(|at| (at, fields))
+        });
+        match conflict {
+            Some((at, fields)) => {
+                degraded.insert(domain_key(&f.source.origin));
+                errors.push(RunError {
+                    kind: ErrorKind::PolicyRejected,
+                    message: format!(
+                        "the METADATA of package `{}` here disagrees with the METADATA in {at} on {}: a package's files share one set of annotations; keep the METADATA block in one file, or make them agree",
+                        f.package,
+                        fields.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                    location: Some(Location::new(&f.source.path, Pos::new(*line, 1), 10)),
+                });
+            }
+            None => {
+                seen.push((f.source.path.clone(), *line, meta.clone()));
+                agreed.push(f);
+            }
+        }
+    }
+    let keep = agreed;
+
     // Group into policies (package × origin).
     let mut by_key: BTreeMap<(String, Origin), Policy> = BTreeMap::new();
     for f in &keep {
@@ -416,10 +503,8 @@ pub fn build(
         }
         p.rules
             .sort_by_key(|r| POLICY_RULES.iter().position(|x| x == r));
-        if let Some(m) = &f.metadata {
-            if p.metadata == Metadata::default() {
-                p.metadata = m.clone();
-            }
+        if let Some((m, _)) = &f.metadata {
+            p.metadata.merge(m);
         }
     }
     let policies: Vec<Policy> = by_key
@@ -868,6 +953,49 @@ mod tests {
             msgs[0].starts_with("policies/g.rego:3:27: unknown function `data.orders.util.f`"),
             "{msgs:#?}"
         );
+    }
+
+    #[test]
+    fn two_files_of_a_package_must_not_disagree_on_metadata() {
+        let a = "# METADATA\n# title: Owners\n# custom:\n#   severity: error\npackage g.own\n\ndeny contains \"a\" if input.a\n";
+        let same = "# METADATA\n# title: Owners\n# custom:\n#   severity: error\npackage g.own\n\ndeny contains \"b\" if input.b\n";
+        let none = "package g.own\n\nwarn contains \"c\" if input.c\n";
+        let more = "# An extra file.\n\n# METADATA\n# custom:\n#   remediation: Name an owner.\npackage g.own\n\nwarn contains \"d\" if input.d\n";
+        // Agreeing, absent, or complementary blocks: one policy with every field.
+        let l = lib(vec![
+            src("p/a.rego", a, Origin::Global),
+            src("p/b.rego", same, Origin::Global),
+            src("p/c.rego", none, Origin::Global),
+            src("p/d.rego", more, Origin::Global),
+        ]);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.policies.len(), 1);
+        assert_eq!(l.policies[0].metadata.title.as_deref(), Some("Owners"));
+        assert_eq!(l.policies[0].metadata.severity, Some(Severity::Error));
+        assert_eq!(
+            l.policies[0].metadata.remediation.as_deref(),
+            Some("Name an owner.")
+        );
+        // Disagreeing: the later file is rejected at its METADATA line, naming the first.
+        let conflicting = "# METADATA\n# title: Owner\n# custom:\n#   severity: warning\npackage g.own\n\nwarn contains \"e\" if input.e\n";
+        let l = lib(vec![
+            src("p/a.rego", a, Origin::Global),
+            src("p/c.rego", none, Origin::Global),
+            src(
+                "p/e.rego",
+                &format!("# Severity is lower here.\n{conflicting}"),
+                Origin::Global,
+            ),
+        ]);
+        let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            msgs,
+            ["p/e.rego:2:1: the METADATA of package `g.own` here disagrees with the METADATA in p/a.rego:1 on `title`, `custom.severity`: a package's files share one set of annotations; keep the METADATA block in one file, or make them agree"]
+        );
+        assert_eq!(l.errors[0].kind, ErrorKind::PolicyRejected);
+        assert!(l.is_degraded(None));
+        assert_eq!(l.policies[0].metadata.severity, Some(Severity::Error));
+        assert_eq!(l.policies[0].files, ["p/a.rego", "p/c.rego"]);
     }
 
     #[test]

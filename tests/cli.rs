@@ -651,3 +651,46 @@ fn a_bad_now_is_a_usage_error() {
     );
     assert!(r.stdout.is_empty());
 }
+
+/// Two files of one package whose METADATA disagree are an error naming both (exit 2), not a
+/// silent pick of one; the products are `error`.
+#[test]
+fn disagreeing_metadata_across_files_of_a_package_is_exit_2() {
+    let t = common::mesh_with_product("name: daily\n");
+    let block = |severity: &str| {
+        format!("# METADATA\n# title: Owners\n# custom:\n#   severity: {severity}\npackage g.own\n")
+    };
+    write(
+        t.path(),
+        "policies/a.rego",
+        format!("{}\ndeny contains \"a\" if input.a\n", block("error")),
+    );
+    write(
+        t.path(),
+        "policies/b.rego",
+        format!("\n{}\ndeny contains \"b\" if input.b\n", block("info")),
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let e = &doc["errors"][0];
+    assert_eq!(e["kind"], "policy-rejected");
+    assert_eq!(e["location"]["file"], "policies/b.rego");
+    assert_eq!(e["location"]["line"], 2);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("policies/a.rego:1 on `custom.severity`"),
+        "{e}"
+    );
+    assert_eq!(doc["products"][0]["status"], "error");
+    // Agreeing blocks are fine.
+    write(
+        t.path(),
+        "policies/b.rego",
+        format!("\n{}\ndeny contains \"b\" if input.b\n", block("error")),
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
