@@ -446,7 +446,9 @@ pub fn build(
 
     // Two files of one package may both carry METADATA only if they agree: a later file
     // (in load order) that contradicts an earlier one is rejected, naming both blocks.
-    let mut blocks: BTreeMap<(String, Origin), Vec<(String, usize, Metadata)>> = BTreeMap::new();
+    // Per policy: (file, line of `# METADATA`, block) of every accepted block.
+    type Blocks = Vec<(String, usize, Metadata)>;
+    let mut blocks: BTreeMap<(String, Origin), Blocks> = BTreeMap::new();
     let mut agreed = Vec::with_capacity(keep.len());
     for f in keep {
         let Some((meta, line)) = &f.metadata else {
