@@ -93,6 +93,7 @@ pub fn problem(function: &str) -> Option<String> {
             };
             let hint = match suggestion {
                 Some(s) => format!(": did you mean `{s}`?"),
+                None if left_out => ": rewrite the rule without it".to_string(),
                 None => ": define it, or import the package that does".to_string(),
             };
             Some(format!("unknown function `{function}`: {what}{hint}"))
