@@ -27,6 +27,9 @@ pub struct CheckOptions {
     pub allow_empty: bool,
     /// Check only the products under these parts of the mesh (empty: every product).
     pub scopes: Vec<Scope>,
+    /// What `time.now_ns()` returns in every policy, in nanoseconds since the Unix epoch
+    /// (`--now`); `None`: the clock when the check starts, read once.
+    pub now_ns: Option<i64>,
 }
 
 /// Builds a thread pool with large stacks (deep policies and documents recurse).
@@ -106,6 +109,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let eval = engine::EvalOptions {
         evaluator: opts.evaluator,
         timeout,
+        now_ns: opts.now_ns.unwrap_or_else(clock_ns),
     };
     let evaluations = engine::evaluate(&mesh.products, &selected, &lib, &data, &eval);
     timings.phase("evaluate");
@@ -118,6 +122,13 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let report = Report::finish(parts(mesh, lib, evaluations, run));
     timings.phase("assemble");
     Ok(report)
+}
+
+/// The clock, in nanoseconds since the Unix epoch (0 before it, the maximum past year 2262).
+fn clock_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// How the check was run, as far as the result model needs to know.

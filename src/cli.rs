@@ -131,6 +131,11 @@ enum Command {
         /// pass): use it only with policies known not to error.
         #[arg(long, value_enum, default_value_t = EvaluatorChoice::Interpreter)]
         evaluator: EvaluatorChoice,
+        /// What `time.now_ns()` returns in every policy, as an RFC 3339 date-time
+        /// (`2026-01-31T00:00:00Z`). Default: the clock when the check starts, the same for
+        /// every product.
+        #[arg(long, value_name = "RFC3339", value_parser = crate::rego::parse_rfc3339_ns)]
+        now: Option<i64>,
     },
     /// Explain a finding's code (`meshgate.parse/syntax`, `governance.ownership/…`) or a policy
     /// id: what it checks and how to fix it. Without CODE, list every rule.
@@ -291,6 +296,7 @@ pub fn run(cli: Cli) -> u8 {
             allow_empty,
             list_products,
             evaluator,
+            now,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -310,6 +316,7 @@ pub fn run(cli: Cli) -> u8 {
                 },
                 allow_empty,
                 scopes: target.scopes.clone(),
+                now_ns: now,
             };
             if list_products {
                 run_list(&opts, format, output.as_ref())

@@ -168,7 +168,13 @@ pub struct EvalOptions {
     pub evaluator: Evaluator,
     /// Time limit of one evaluation call (`policy-timeout-ms`).
     pub timeout: Duration,
+    /// What `time.now_ns()` returns, the same for every product of the run (`--now`, else the
+    /// clock when the run started): date rules are reproducible within a run and testable.
+    pub now_ns: i64,
 }
+
+/// The builtin whose value [`EvalOptions::now_ns`] fixes.
+const NOW_NS: &str = "time.now_ns";
 
 /// Rule that the RVM program of a set evaluates: `[data.a.deny, data.a.warn, …]` (no `with`,
 /// which the RVM does not support: the product's facts are set as its data instead).
@@ -189,7 +195,7 @@ struct VmProgram {
 impl VmProgram {
     /// Compiles the set's rules to one RVM entry point; `None` when the RVM cannot compile them
     /// (the interpreter then evaluates the set).
-    fn compile(engine: &regorus::Engine, queries: &SetQueries) -> Option<VmProgram> {
+    fn compile(engine: &regorus::Engine, queries: &SetQueries, now_ns: i64) -> Option<VmProgram> {
         let mut engine = engine.clone();
         let module = format!(
             "package {VM_PACKAGE}\n\nresults := [{}]\n",
@@ -207,6 +213,9 @@ impl VmProgram {
             &[entry.as_str()],
         )
         .ok()?;
+        let mut program = Arc::unwrap_or_clone(program);
+        fix_now(&mut program, now_ns)?;
+        let program = Arc::new(program);
         Some(VmProgram {
             mode: if run_to_completion_is_exact(&program) {
                 ExecutionMode::RunToCompletion
@@ -250,6 +259,43 @@ impl VmProgram {
         vm.set_execution_timer_config(Some(execution_timer(timeout)));
         vm
     }
+}
+
+/// Replaces every call of `time.now_ns` in `program` by a load of `now_ns` (the RVM has no
+/// `with` and no extensions; the instruction count, hence every jump, is unchanged). `None`
+/// when the program cannot take one more literal.
+fn fix_now(program: &mut Program, now_ns: i64) -> Option<()> {
+    use regorus::rvm::Instruction;
+    let calls_now = |ins: &Instruction| match *ins {
+        Instruction::BuiltinCall { params_index } => program
+            .instruction_data
+            .builtin_call_params
+            .get(usize::from(params_index))
+            .filter(|p| {
+                program
+                    .builtin_info_table
+                    .get(usize::from(p.builtin_index))
+                    .is_some_and(|b| b.name == NOW_NS)
+            })
+            .map(|p| p.dest),
+        _ => None,
+    };
+    let sites: Vec<(usize, u8)> = program
+        .instructions
+        .iter()
+        .enumerate()
+        .filter_map(|(pc, ins)| calls_now(ins).map(|dest| (pc, dest)))
+        .collect();
+    if sites.is_empty() {
+        return Some(());
+    }
+    let literal_idx = u16::try_from(program.add_literal(Value::from(now_ns))).ok()?;
+    for (pc, dest) in sites {
+        if let Some(ins) = program.instructions.get_mut(pc) {
+            *ins = Instruction::Load { dest, literal_idx };
+        }
+    }
+    Some(())
 }
 
 /// Whether the VM's run-to-completion mode evaluates `program` exactly.
@@ -408,6 +454,14 @@ fn rule_values(
         // On failure the combined rule is undefined and every product takes the rule-by-rule
         // path, which is slower but still exact.
         let _ = engine.add_policy("<meshgate>".to_string(), queries.module.clone());
+        // The interpreter looks extensions up before builtins (a policy's own `with
+        // time.now_ns as …` still wins). A fresh engine has none, so this cannot fail.
+        let now = Value::from(w.now_ns);
+        let _ = engine.add_extension(
+            NOW_NS.to_string(),
+            0,
+            Box::new(move |_: Vec<Value>| Ok(now.clone())),
+        );
         engine
     });
     engine.set_input(data::wrapper(input, &p.facts));
@@ -699,6 +753,8 @@ struct Worker<'a> {
     engine: Option<regorus::Engine>,
     /// Time limit of one evaluation call.
     timeout: Duration,
+    /// What `time.now_ns()` returns.
+    now_ns: i64,
 }
 
 /// Evaluates every selected product that parsed (`selected[i]` for `products[i]`) against the
@@ -717,7 +773,7 @@ pub fn evaluate(
         .map(|(key, set)| {
             let queries = SetQueries::new(&set.policies, lib);
             let program = match opts.evaluator {
-                Evaluator::Vm => VmProgram::compile(&set.engine, &queries),
+                Evaluator::Vm => VmProgram::compile(&set.engine, &queries, opts.now_ns),
                 Evaluator::Interpreter => None,
             };
             let ready = Prepared {
@@ -751,6 +807,7 @@ pub fn evaluate(
                     vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
                     engine: None,
                     timeout: opts.timeout,
+                    now_ns: opts.now_ns,
                 });
                 eval_product(w, data, lib, p, input)
             },
@@ -778,7 +835,7 @@ mod tests {
 
     fn vm_program(lib: &Library) -> VmProgram {
         let queries = SetQueries::new(&lib.global.policies, lib);
-        VmProgram::compile(&lib.global.engine, &queries).expect("compiles for the VM")
+        VmProgram::compile(&lib.global.engine, &queries, 0).expect("compiles for the VM")
     }
 
     fn exact(rego: &str) -> bool {
@@ -828,12 +885,36 @@ mod tests {
         assert_eq!(own.instructions.len(), program.program.instructions.len());
     }
 
+    /// The VM evaluates `time.now_ns()` as the run's fixed time, from its own copy of the
+    /// program too (the literal survives serialization).
+    #[test]
+    fn the_vm_program_reads_the_fixed_time() {
+        let lib = library("package p\n\ndeny contains time.now_ns() if true\n");
+        let queries = SetQueries::new(&lib.global.policies, &lib);
+        let now = 1_769_817_600_000_000_000;
+        let program = VmProgram::compile(&lib.global.engine, &queries, now).expect("compiles");
+        let calls_now = program.program.instructions.iter().any(|ins| {
+            matches!(ins, regorus::rvm::Instruction::BuiltinCall { params_index }
+                if program.program.instruction_data.builtin_call_params[usize::from(*params_index)]
+                    .builtin_index as usize
+                    == program.program.builtin_info_table.iter().position(|b| b.name == NOW_NS).unwrap_or(usize::MAX))
+        });
+        assert!(!calls_now);
+        let mut vm = program.vm(Duration::from_secs(5));
+        vm.set_data(regorus::Value::from_json_str(r#"{"meshgate": {"mesh": {}}}"#).unwrap())
+            .unwrap();
+        vm.set_input(Value::new_object());
+        let out = vm.execute_entry_point_by_name(&program.entry).unwrap();
+        let members: Vec<&Value> = out[0].as_set().unwrap().iter().collect();
+        assert_eq!(members, [&Value::from(now)], "{out}");
+    }
+
     #[test]
     fn a_set_using_with_is_left_to_the_interpreter() {
         let lib = library(
             "package p\n\nx := input.a\n\ndeny contains \"y\" if x with input as {\"a\": 1}\n",
         );
         let queries = SetQueries::new(&lib.global.policies, &lib);
-        assert!(VmProgram::compile(&lib.global.engine, &queries).is_none());
+        assert!(VmProgram::compile(&lib.global.engine, &queries, 0).is_none());
     }
 }

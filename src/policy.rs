@@ -101,6 +101,42 @@ pub struct Policy {
     pub metadata: Metadata,
 }
 
+impl Metadata {
+    /// The fields that `self` and `other` both set, to different values.
+    fn disagreements(&self, other: &Metadata) -> Vec<&'static str> {
+        fn differ<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            matches!((a, b), (Some(x), Some(y)) if x != y)
+        }
+        [
+            ("title", differ(&self.title, &other.title)),
+            ("description", differ(&self.description, &other.description)),
+            ("custom.severity", differ(&self.severity, &other.severity)),
+            ("custom.category", differ(&self.category, &other.category)),
+            (
+                "custom.remediation",
+                differ(&self.remediation, &other.remediation),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(field, d)| d.then_some(field))
+        .collect()
+    }
+
+    /// Takes the fields `self` does not set from `other`.
+    fn merge(&mut self, other: &Metadata) {
+        fn fill<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        }
+        fill(&mut self.title, &other.title);
+        fill(&mut self.description, &other.description);
+        fill(&mut self.severity, &other.severity);
+        fill(&mut self.category, &other.category);
+        fill(&mut self.remediation, &other.remediation);
+    }
+}
+
 impl Policy {
     /// The severity of a member of `rule` that does not set its own.
     pub fn default_severity(&self, rule: &str) -> Severity {
@@ -118,7 +154,8 @@ struct LoadedFile {
     package: String,
     rules: Vec<String>,
     exceptions: bool,
-    metadata: Option<Metadata>,
+    /// Its METADATA block and the line of `# METADATA`.
+    metadata: Option<(Metadata, usize)>,
 }
 
 /// A compiled set of policies sharing one engine (the global set, or global + one domain's).
@@ -190,21 +227,31 @@ impl Library {
     }
 }
 
-/// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
-pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunError> {
-    let lines: Vec<&str> = text.lines().collect();
-    let Some(pkg_line) = lines
+/// Where the package-scope `# METADATA` block is: the 0-based indexes of its `# METADATA`
+/// line and of the `package` line it ends at.
+fn metadata_block(lines: &[&str]) -> Option<(usize, usize)> {
+    let pkg_line = lines
         .iter()
-        .position(|l| l.trim_start().starts_with("package "))
-    else {
-        return Ok(None);
-    };
+        .position(|l| l.trim_start().starts_with("package "))?;
     // Walk up from `package` over the comment block.
     let mut start = pkg_line;
     while start > 0 && lines[start - 1].trim_start().starts_with('#') {
         start -= 1;
     }
-    let Some(meta_at) = (start..pkg_line).find(|&i| lines[i].trim() == "# METADATA") else {
+    let meta_at = (start..pkg_line).find(|&i| lines[i].trim() == "# METADATA")?;
+    Some((meta_at, pkg_line))
+}
+
+/// The 1-based line of the package-scope `# METADATA` of a Rego file, if it has one.
+fn metadata_line(text: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    metadata_block(&lines).map(|(at, _)| at + 1)
+}
+
+/// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
+pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some((meta_at, pkg_line)) = metadata_block(&lines) else {
         return Ok(None);
     };
     let body: String = lines[meta_at + 1..pkg_line]
@@ -293,7 +340,8 @@ fn compile_error(path: &str, source: &str, text: &str) -> RunError {
 /// Parses one file on its own: package, rules, metadata.
 fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
     let path = source.path.clone();
-    let metadata = parse_metadata(&path, &source.text)?;
+    let metadata =
+        parse_metadata(&path, &source.text)?.map(|m| (m, metadata_line(&source.text).unwrap_or(1)));
     let mut engine = new_engine();
     let pkg = engine
         .add_policy(path.clone(), source.text.to_string())
@@ -465,6 +513,47 @@ pub fn build(
         }
     }
 
+    // Two files of one package may both carry METADATA only if they agree: a later file
+    // (in load order) that contradicts an earlier one is rejected, naming both blocks.
+    // Per policy: (file, line of `# METADATA`, block) of every accepted block.
+    type Blocks = Vec<(String, usize, Metadata)>;
+    let mut blocks: BTreeMap<(String, Origin), Blocks> = BTreeMap::new();
+    let mut agreed = Vec::with_capacity(keep.len());
+    for f in keep {
+        let Some((meta, line)) = &f.metadata else {
+            agreed.push(f);
+            continue;
+        };
+        let seen = blocks
+            .entry((f.package.clone(), f.source.origin.clone()))
+            .or_default();
+        let conflict = seen.iter().find_map(|(file, l, m)| {
+            let fields = m.disagreements(meta);
+            (!fields.is_empty())
+                .then(|| format!("{file}:{l}"))
+                .map(|at| (at, fields))
+        });
+        match conflict {
+            Some((at, fields)) => {
+                degraded.insert(domain_key(&f.source.origin));
+                errors.push(RunError {
+                    kind: ErrorKind::PolicyRejected,
+                    message: format!(
+                        "the METADATA of package `{}` here disagrees with the METADATA in {at} on {}: a package's files share one set of annotations; keep the METADATA block in one file, or make them agree",
+                        f.package,
+                        fields.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                    location: Some(Location::new(&f.source.path, Pos::new(*line, 1), 10)),
+                });
+            }
+            None => {
+                seen.push((f.source.path.clone(), *line, meta.clone()));
+                agreed.push(f);
+            }
+        }
+    }
+    let keep = agreed;
+
     // Group into policies (package × origin).
     let mut by_key: BTreeMap<(String, Origin), Policy> = BTreeMap::new();
     for f in &keep {
@@ -486,10 +575,8 @@ pub fn build(
         }
         sort_rules(&mut p.rules);
         p.exceptions |= f.exceptions;
-        if let Some(m) = &f.metadata {
-            if p.metadata == Metadata::default() {
-                p.metadata = m.clone();
-            }
+        if let Some((m, _)) = &f.metadata {
+            p.metadata.merge(m);
         }
     }
     let policies: Vec<Policy> = by_key
@@ -568,6 +655,7 @@ fn compile_set(
     degraded: &mut BTreeSet<Option<String>>,
 ) -> (PolicySet, BTreeSet<String>) {
     let mut active: Vec<&LoadedFile> = files.to_vec();
+    let mut calls_checked = false;
     // Every pass that does not return drops at least one file (or all of them), so there are
     // at most `files.len() + 1` passes; the bound is structural, not a property of the errors.
     for _ in 0..=files.len() + 1 {
@@ -584,33 +672,61 @@ fn compile_set(
             }
         }
         if failed.is_none() {
-            match crate::recursion::find_cycles(&engine) {
-                Ok(cycles) if !cycles.is_empty() => {
-                    for c in cycles {
-                        let origin = active
-                            .iter()
-                            .find(|f| f.source.path == c.file)
-                            .map(|f| f.source.origin.clone());
-                        errors.push(RunError {
+            let analysis = crate::recursion::analyze(&engine);
+            let mut rejected: Vec<(String, RunError)> = analysis
+                .cycles
+                .iter()
+                .map(|c| {
+                    (c.file.clone(), RunError {
+                        kind: ErrorKind::PolicyRejected,
+                        message: format!(
+                            "recursion is not allowed in Rego (`{}`): a rule or function that refers to itself can run forever; rewrite it without recursion (e.g. with `walk` or `graph.reachable`)",
+                            c.chain.join(" -> ")
+                        ),
+                        location: Some(Location::new(&c.file, c.pos, 1)),
+                    })
+                })
+                .collect();
+            // Calls are checked once, against every file of the set that compiles: a file
+            // dropped later (recursion) does not make its callers' calls unknown.
+            if !calls_checked {
+                calls_checked = true;
+                for call in &analysis.calls {
+                    let Some(message) = crate::calls::problem(&call.function) else {
+                        continue;
+                    };
+                    let source = active
+                        .iter()
+                        .find(|f| f.source.path == call.file)
+                        .map(|f| &*f.source.text);
+                    let pos = char_column(source, call.pos);
+                    let width = u32::try_from(call.function.chars().count()).unwrap_or(u32::MAX);
+                    rejected.push((
+                        call.file.clone(),
+                        RunError {
                             kind: ErrorKind::PolicyRejected,
-                            message: format!(
-                                "recursion is not allowed in Rego (`{}`): a rule or function that refers to itself can run forever; rewrite it without recursion (e.g. with `walk` or `graph.reachable`)",
-                                c.chain.join(" -> ")
-                            ),
-                            location: Some(Location::new(&c.file, c.pos, 1)),
-                        });
-                        if let Some(o) = origin {
-                            degraded.insert(domain_key(&o));
-                        }
-                        active.retain(|f| f.source.path != c.file);
-                    }
-                    if active.len() >= before {
-                        active.clear();
-                    }
-                    continue;
+                            message,
+                            location: Some(Location::new(&call.file, pos, width)),
+                        },
+                    ));
                 }
-                Ok(_) => {}
-                Err(e) => failed = Some((String::new(), compile_error("<policies>", "", &e))),
+            }
+            if !rejected.is_empty() {
+                for (file, error) in rejected {
+                    let origin = active
+                        .iter()
+                        .find(|f| f.source.path == file)
+                        .map(|f| f.source.origin.clone());
+                    errors.push(error);
+                    if let Some(o) = origin {
+                        degraded.insert(domain_key(&o));
+                    }
+                    active.retain(|f| f.source.path != file);
+                }
+                if active.len() >= before {
+                    active.clear();
+                }
+                continue;
             }
         }
         if failed.is_none() {
@@ -876,6 +992,154 @@ mod tests {
             .map(|&i| l.policies[i].package.as_str())
             .collect();
         assert_eq!(names, vec!["ok"]);
+    }
+
+    /// The errors of `files` (all global), as `file:line:col message`.
+    fn load_errors(files: &[(&str, &str)]) -> Vec<String> {
+        let l = lib(files
+            .iter()
+            .map(|(p, t)| src(p, t, Origin::Global))
+            .collect());
+        l.errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    /// Calls that OPA and regorus resolve to a function of the policies, or to a builtin:
+    /// none of them may be rejected.
+    #[test]
+    fn calls_to_defined_functions_and_builtins_are_accepted() {
+        let lib_rego = ("lib.rego", "package lib\n\nf(x) := x\n\ng.h(x) := x\n");
+        let cases = [
+            ("local function", "package p\n\nf(x) := upper(x)\n\ndeny contains m if { m := f(\"a\") }\n"),
+            ("data ref", "package p\n\ndeny contains m if { m := data.lib.f(\"a\") }\n"),
+            ("import", "package p\n\nimport data.lib\n\ndeny contains m if { m := lib.f(\"a\") }\n"),
+            ("import of the function", "package p\n\nimport data.lib.f\n\ndeny contains m if { m := f(\"a\") }\n"),
+            ("import alias", "package p\n\nimport data.lib as l\n\ndeny contains m if { m := l.g.h(\"a\") }\n"),
+            ("keyword imports", "package p\n\nimport rego.v1\n\ndeny contains m if { some m in [lower(\"A\")] }\n"),
+            ("future.keywords import", "package p\n\nimport future.keywords.in\n\ndeny contains m if { some m in [lower(\"A\")] }\n"),
+            ("ref-head function", "package p\n\nutil.norm(x) := lower(x)\n\ndeny contains m if { m := util.norm(\"A\") }\n"),
+            ("default function", "package p\n\ndefault f(_) := false\n\nf(x) := true if x\n\ndeny contains \"m\" if f(true)\n"),
+            ("a rule called like a function", "package p\n\nr := {\"a\": 1}\n\ndeny contains \"m\" if r(\"a\")\n"),
+            ("print and trace", "package p\n\ndeny contains \"m\" if { print(\"x\"); trace(\"y\"); false }\n"),
+            ("operators and output arguments", "package p\n\ndeny contains m if { x := 1 + 2 * 3; x > 1; x != 2; split(\"a.b\", \".\", m) }\n"),
+            ("a sub-package relative to the package", "package lib.sub\n\nk(x) := x\n"),
+            ("with replacing a function", "package p\n\nmock(_) := \"h\"\n\ndeny contains m if { m := crypto.sha256(\"a\") with crypto.sha256 as mock }\n"),
+            ("time.now_ns", "package p\n\ndeny contains \"old\" if time.now_ns() > 0\n"),
+        ];
+        for (name, text) in cases {
+            let errors = load_errors(&[lib_rego, ("p.rego", text)]);
+            assert!(errors.is_empty(), "{name}: {errors:#?}\n{text}");
+        }
+        let errors = load_errors(&[
+            ("lib.rego", "package lib\n\nsub_f := 1\n"),
+            ("sub.rego", "package lib.sub\n\nk(x) := x\n"),
+            (
+                "p.rego",
+                "package lib\n\ndeny contains m if { m := sub.k(1) }\n",
+            ),
+        ]);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
+    fn unknown_and_forbidden_calls_are_rejected_at_load() {
+        let errors = load_errors(&[
+            ("a.rego", "package a\n\ndeny contains m if {\n  input.never_there\n  m := no.such.builtin(1)\n}\n"),
+            ("b.rego", "package b\n\ndeny contains m if {\n\tm := [x | some x in input.xs; crypto.sha256(x) == \"\"]\n}\n"),
+            ("c.rego", "package c\n\ndeny contains m if {\n\t\tm := lowr(input.name)\n}\n"),
+            ("d.rego", "package d\n\ndeny contains m if {\n  r := http.send({\"method\": \"GET\", \"url\": \"https://x.invalid\"})\n  m := r.body\n}\n"),
+            ("e.rego", "package e\n\nf(x) := 1 if { x } else := opa.runtime()\n\ndeny contains \"e\" if f(false)\n"),
+            ("ok.rego", "package ok\n\ndeny contains \"ok\" if { input.x }\n"),
+        ]);
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        assert!(
+            errors[0].starts_with("a.rego:5:8: unknown function `no.such.builtin`"),
+            "{errors:#?}"
+        );
+        // Tab-indented: columns count characters (regorus's would be 35 and 11).
+        assert!(
+            errors[1].starts_with("b.rego:4:32: unknown function `crypto.sha256`"),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[2].starts_with("c.rego:4:8: unknown function `lowr`")
+                && errors[2].ends_with("did you mean `lower`?"),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[3].starts_with(
+                "d.rego:4:8: `http.send` is not allowed in a policy: it reaches the network"
+            ),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[4].starts_with("e.rego:3:28: `opa.runtime` is not allowed"),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn a_global_policy_may_not_call_a_domain_function() {
+        let l = lib(vec![
+            src(
+                "policies/g.rego",
+                "package g\n\ndeny contains m if { m := data.orders.util.f(1) }\n",
+                Origin::Global,
+            ),
+            src(
+                "domains/orders/policies/u.rego",
+                "package orders.util\n\nf(x) := x\n\ndeny contains m if { m := f(2) }\n",
+                Origin::Domain("orders".into()),
+            ),
+        ]);
+        let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(msgs.len(), 1, "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("policies/g.rego:3:27: unknown function `data.orders.util.f`"),
+            "{msgs:#?}"
+        );
+    }
+
+    #[test]
+    fn two_files_of_a_package_must_not_disagree_on_metadata() {
+        let a = "# METADATA\n# title: Owners\n# custom:\n#   severity: error\npackage g.own\n\ndeny contains \"a\" if input.a\n";
+        let same = "# METADATA\n# title: Owners\n# custom:\n#   severity: error\npackage g.own\n\ndeny contains \"b\" if input.b\n";
+        let none = "package g.own\n\nwarn contains \"c\" if input.c\n";
+        let more = "# An extra file.\n\n# METADATA\n# custom:\n#   remediation: Name an owner.\npackage g.own\n\nwarn contains \"d\" if input.d\n";
+        // Agreeing, absent, or complementary blocks: one policy with every field.
+        let l = lib(vec![
+            src("p/a.rego", a, Origin::Global),
+            src("p/b.rego", same, Origin::Global),
+            src("p/c.rego", none, Origin::Global),
+            src("p/d.rego", more, Origin::Global),
+        ]);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.policies.len(), 1);
+        assert_eq!(l.policies[0].metadata.title.as_deref(), Some("Owners"));
+        assert_eq!(l.policies[0].metadata.severity, Some(Severity::Error));
+        assert_eq!(
+            l.policies[0].metadata.remediation.as_deref(),
+            Some("Name an owner.")
+        );
+        // Disagreeing: the later file is rejected at its METADATA line, naming the first.
+        let conflicting = "# METADATA\n# title: Owner\n# custom:\n#   severity: warning\npackage g.own\n\nwarn contains \"e\" if input.e\n";
+        let l = lib(vec![
+            src("p/a.rego", a, Origin::Global),
+            src("p/c.rego", none, Origin::Global),
+            src(
+                "p/e.rego",
+                &format!("# Severity is lower here.\n{conflicting}"),
+                Origin::Global,
+            ),
+        ]);
+        let msgs: Vec<String> = l.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            msgs,
+            ["p/e.rego:2:1: the METADATA of package `g.own` here disagrees with the METADATA in p/a.rego:1 on `title`, `custom.severity`: a package's files share one set of annotations; keep the METADATA block in one file, or make them agree"]
+        );
+        assert_eq!(l.errors[0].kind, ErrorKind::PolicyRejected);
+        assert!(l.is_degraded(None));
+        assert_eq!(l.policies[0].metadata.severity, Some(Severity::Error));
+        assert_eq!(l.policies[0].files, ["p/a.rego", "p/c.rego"]);
     }
 
     #[test]

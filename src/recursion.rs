@@ -1,5 +1,8 @@
-//! Recursion between rules and functions, which OPA rejects at compile time and which
-//! regorus's interpreter does not survive (it recurses until the process aborts).
+//! Static analysis of the loaded policies over regorus's typed AST, in one walk: recursion
+//! between rules and functions, which OPA rejects at compile time and which regorus's
+//! interpreter does not survive (it recurses until the process aborts), and the calls to
+//! functions that no policy defines ([`analyze`]; [`crate::calls`] decides which of those
+//! are allowed builtins).
 //!
 //! [`find_cycles`] builds the graph "rule or function → rules and functions it refers to"
 //! from regorus's typed AST and reports its cycles. A node is a rule's full path (package
@@ -23,6 +26,13 @@
 //! static part counts (`data.a[x].c` is `data.a`). A call `f(x)` or `data.a.f(x)` depends
 //! on the function of exactly that path; function names are not shadowed by locals.
 //! Both sides of `with target as value` count, as in OPA.
+//!
+//! # Which calls are defined
+//! A call is to a function of the policies when a rule answers its path: the path its name
+//! resolves to as above, or (as regorus's interpreter also tries) the package followed by the
+//! name as written. Every other call is reported with its position, for [`crate::calls`] to
+//! classify, unless a `with` of its statement (or of a statement around it) replaces that
+//! function (`crypto.sha256(x) with crypto.sha256 as mock`): then it is never called.
 //!
 //! # Why the doc-hidden regorus API
 //! regorus 0.14 keeps its AST module private: the types are reachable only through its
@@ -57,28 +67,73 @@ pub struct Cycle {
     pub chain: Vec<String>,
 }
 
+/// A call to a function that no loaded policy defines: a builtin, or an unknown function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSite {
+    /// The file of the call.
+    pub file: String,
+    /// Where the function's name starts (regorus's column: a tab counts 4).
+    pub pos: Pos,
+    /// The function's name as written (`crypto.sha256`, `lower`).
+    pub function: String,
+}
+
+/// What the static analysis of a policy set finds.
+pub struct Analysis {
+    /// Recursion, as [`find_cycles`] reports it.
+    pub cycles: Vec<Cycle>,
+    /// Every call to a function that no loaded policy defines (and that no `with` of the
+    /// call's statement replaces), in file then position order.
+    pub calls: Vec<CallSite>,
+}
+
+/// Walks the policies loaded in `engine` once: recursion and calls to functions they do not
+/// define.
+pub fn analyze(engine: &regorus::Engine) -> Analysis {
+    // `get_modules` needs `&mut`; cloning an engine clones pointers to its modules.
+    let mut engine = engine.clone();
+    let modules = engine.get_modules();
+    let mut graph = Graph::build(modules.iter().map(|m| &**m));
+    let mut calls = std::mem::take(&mut graph.calls);
+    calls.sort_by(|a, b| (&a.file, a.pos, &a.function).cmp(&(&b.file, b.pos, &b.function)));
+    calls.dedup();
+    Analysis {
+        cycles: graph.cycles(),
+        calls,
+    }
+}
+
 /// Finds the recursive rules and functions among the policies loaded in `engine`.
 ///
 /// Reports at most one cycle per file (the caller drops each reported file and checks
 /// again). The order is deterministic: rules are visited in path order. It does not fail
 /// today (a rule it cannot read is skipped); the `Result` leaves room for an analysis that can.
 pub fn find_cycles(engine: &regorus::Engine) -> Result<Vec<Cycle>, String> {
-    // `get_modules` needs `&mut`; cloning an engine clones pointers to its modules.
-    let mut engine = engine.clone();
-    let modules = engine.get_modules();
-    let graph = Graph::build(modules.iter().map(|m| &**m));
-    Ok(graph.cycles())
+    Ok(analyze(engine).cycles)
 }
 
 /// A full path: package components, then the rule's (`["s", "a"]` for `data.s.a`).
 type DocPath = Vec<String>;
 
 /// What one name or reference in a rule depends on.
-enum Target {
+enum Target<'a> {
     /// A document (a value read): every rule at, above or below the path.
     Doc(DocPath),
-    /// A function call: the function of exactly this path.
-    Call(DocPath),
+    /// A function call: the function of exactly this path, if the name resolves to one.
+    Call(CallRef<'a>),
+}
+
+/// A call whose function is named by a static path (`f(x)`, `lib.f(x)`, `crypto.sha256(x)`).
+struct CallRef<'a> {
+    /// The path its name stands for when it names a rule of the package, an import or `data`
+    /// (OPA's resolution); `None` otherwise (a builtin, or an unknown function).
+    resolved: Option<DocPath>,
+    /// The name as written: root then fields (`["crypto", "sha256"]`).
+    written: Vec<String>,
+    /// Where the function's name is.
+    span: &'a Span,
+    /// Whether a `with` of its statement (or of one around it) replaces the function.
+    replaced: bool,
 }
 
 /// One definition of a rule (a rule with several bodies or files has several).
@@ -96,6 +151,8 @@ struct Node {
 
 struct Graph {
     nodes: Vec<Node>,
+    /// Calls to functions that no loaded policy defines, in walk order.
+    calls: Vec<CallSite>,
 }
 
 /// Depth-first search states of a node.
@@ -193,6 +250,14 @@ fn static_path(e: &Expr) -> Option<(String, Vec<String>)> {
     (path.len() == fields.len()).then(|| (span.text().to_string(), path))
 }
 
+/// `root.f1.f2`.
+fn dotted(root: &str, fields: &[String]) -> String {
+    std::iter::once(root)
+        .chain(fields.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The variables a binding pattern (`x`, `[x, _]`, `{"k": x}`) declares.
 fn pattern_vars(e: &Expr, into: &mut BTreeSet<String>) {
     let mut stack = vec![e];
@@ -240,30 +305,58 @@ fn declared(q: &Query) -> BTreeSet<String> {
     vars
 }
 
+/// One local scope: its parent, the names it declares, and the functions the `with` of the
+/// statement it stands for replaces (dotted, as written).
+struct Frame {
+    parent: Option<usize>,
+    names: BTreeSet<String>,
+    replaced: BTreeSet<String>,
+}
+
 /// Nested local scopes of one rule; a scope's parent always has a smaller index.
 #[derive(Default)]
 struct Scopes {
-    frames: Vec<(Option<usize>, BTreeSet<String>)>,
+    frames: Vec<Frame>,
 }
 
 impl Scopes {
     fn push(&mut self, parent: Option<usize>, names: BTreeSet<String>) -> usize {
-        self.frames.push((parent, names));
+        self.frames.push(Frame {
+            parent,
+            names,
+            replaced: BTreeSet::new(),
+        });
         self.frames.len() - 1
     }
 
-    fn is_local(&self, mut scope: Option<usize>, name: &str) -> bool {
-        while let Some(id) = scope {
-            let Some((parent, names)) = self.frames.get(id) else {
-                return false;
-            };
-            if names.contains(name) {
-                return true;
-            }
+    /// A scope for one statement whose `with` modifiers replace `replaced`.
+    fn push_with(&mut self, parent: usize, replaced: BTreeSet<String>) -> usize {
+        self.frames.push(Frame {
+            parent: Some(parent),
+            names: BTreeSet::new(),
+            replaced,
+        });
+        self.frames.len() - 1
+    }
+
+    /// The frames from `scope` outwards.
+    fn chain(&self, mut scope: Option<usize>) -> impl Iterator<Item = &Frame> {
+        std::iter::from_fn(move || {
+            let id = scope?;
+            let frame = self.frames.get(id)?;
             // Parents have smaller indexes, so this ends.
-            scope = parent.filter(|p| *p < id);
-        }
-        false
+            scope = frame.parent.filter(|p| *p < id);
+            Some(frame)
+        })
+    }
+
+    fn is_local(&self, scope: Option<usize>, name: &str) -> bool {
+        self.chain(scope).any(|f| f.names.contains(name))
+    }
+
+    fn is_replaced(&self, scope: usize, function: &str) -> bool {
+        self.chain(Some(scope))
+            .any(|f| f.replaced.contains(function))
     }
 }
 
@@ -278,7 +371,7 @@ enum Item<'a> {
 }
 
 /// Walks one rule definition and returns what it depends on.
-fn rule_targets(rule: &Rule, names: &ModuleNames<'_>) -> Vec<Target> {
+fn rule_targets<'a>(rule: &'a Rule, names: &ModuleNames<'_>) -> Vec<Target<'a>> {
     let mut scopes = Scopes::default();
     let mut work: Vec<Item<'_>> = Vec::new();
     match rule {
@@ -341,7 +434,11 @@ fn rule_targets(rule: &Rule, names: &ModuleNames<'_>) -> Vec<Target> {
 }
 
 /// Runs the work stack; every name read is resolved against `names`.
-fn walk<'a>(mut work: Vec<Item<'a>>, scopes: &mut Scopes, names: &ModuleNames<'_>) -> Vec<Target> {
+fn walk<'a>(
+    mut work: Vec<Item<'a>>,
+    scopes: &mut Scopes,
+    names: &ModuleNames<'_>,
+) -> Vec<Target<'a>> {
     let mut out = Vec::new();
     while let Some(item) = work.pop() {
         match item {
@@ -365,6 +462,18 @@ fn walk<'a>(mut work: Vec<Item<'a>>, scopes: &mut Scopes, names: &ModuleNames<'_
                         work.push(Item::Expr(&w.refr, scope));
                         work.push(Item::Expr(&w.r#as, scope));
                     }
+                    // A function a `with` replaces is not called while the statement runs.
+                    let replaced: BTreeSet<String> = stmt
+                        .with_mods
+                        .iter()
+                        .filter_map(|w| static_path(&w.refr))
+                        .map(|(root, fields)| dotted(&root, &fields))
+                        .collect();
+                    let scope = if replaced.is_empty() {
+                        scope
+                    } else {
+                        scopes.push_with(scope, replaced)
+                    };
                     match &stmt.literal {
                         Literal::SomeVars { .. } => {}
                         Literal::SomeIn {
@@ -436,9 +545,17 @@ fn walk<'a>(mut work: Vec<Item<'a>>, scopes: &mut Scopes, names: &ModuleNames<'_
                     match static_path(fcn) {
                         // A function name is never a local.
                         Some((name, fields)) => {
-                            if let Some(p) = names.doc(&name, fields, false) {
-                                out.push(Target::Call(p));
-                            }
+                            let replaced = scopes.is_replaced(scope, &dotted(&name, &fields));
+                            let resolved = names.doc(&name, fields.clone(), false);
+                            let mut written = vec![name];
+                            written.extend(fields);
+                            out.push(Target::Call(CallRef {
+                                resolved,
+                                written,
+                                // A dotted name's own span starts at its last dot.
+                                span: split_ref(fcn).0.span(),
+                                replaced,
+                            }));
                         }
                         None => work.push(Item::Expr(fcn, scope)),
                     }
@@ -538,6 +655,19 @@ pub fn declared_rules(engine: &regorus::Engine) -> Vec<DeclaredRule> {
     out
 }
 
+/// Whether a rule of the loaded policies answers the call `c` in package `pkg`: its resolved
+/// path (a rule of the package, an import alias, `data.…`), or, as regorus's interpreter also
+/// tries, the package followed by the name as written (`sub.f` in package `a` is `a.sub.f`).
+/// A rule at a prefix of the path counts too: calling into a rule's value is not a call to an
+/// unknown function (it fails in its own way).
+fn defines_function(index: &BTreeMap<DocPath, usize>, pkg: &[String], c: &CallRef<'_>) -> bool {
+    let mut relative = pkg.to_vec();
+    relative.extend(c.written.iter().cloned());
+    let hit =
+        |p: &DocPath| (1..=p.len()).any(|k| p.get(..k).is_some_and(|pre| index.contains_key(pre)));
+    c.resolved.iter().any(hit) || hit(&relative)
+}
+
 /// A rule's path below its package and the position of its head.
 fn rule_head(rule: &Rule) -> Option<(Vec<String>, &Span)> {
     let (refr, span) = match rule {
@@ -590,6 +720,7 @@ impl Graph {
         }
         // Pass 2: what each rule definition refers to.
         let empty = BTreeSet::new();
+        let mut calls = Vec::new();
         for (m, package) in modules.zip(packages) {
             let Some(pkg) = package else { continue };
             let names = ModuleNames {
@@ -610,7 +741,17 @@ impl Graph {
                 let mut targets = BTreeSet::new();
                 for t in rule_targets(rule, &names) {
                     match t {
-                        Target::Call(p) => targets.extend(index.get(&p).copied()),
+                        Target::Call(c) => {
+                            let id = c.resolved.as_ref().and_then(|p| index.get(p)).copied();
+                            targets.extend(id);
+                            if !c.replaced && !defines_function(&index, &pkg, &c) {
+                                calls.push(CallSite {
+                                    file: file.clone(),
+                                    pos: Pos::new(c.span.line as usize, c.span.col as usize),
+                                    function: c.written.join("."),
+                                });
+                            }
+                        }
                         Target::Doc(p) => {
                             // Rules at or above the path…
                             for k in 0..=p.len() {
@@ -635,7 +776,7 @@ impl Graph {
                 }
             }
         }
-        Graph { nodes }
+        Graph { nodes, calls }
     }
 
     fn edges(&self, n: usize) -> BTreeSet<usize> {

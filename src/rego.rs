@@ -22,6 +22,27 @@ pub fn execution_timer(
     }
 }
 
+/// Nanoseconds since the Unix epoch of an RFC 3339 date-time (`2026-01-31T00:00:00Z`), read
+/// by regorus's own `time.parse_rfc3339_ns`, so that `--now` accepts exactly what policies do.
+pub fn parse_rfc3339_ns(text: &str) -> Result<i64, String> {
+    let mut engine = new_engine();
+    engine.set_strict_builtin_errors(true);
+    let bad = |why: &str| {
+        format!("`{text}` is not an RFC 3339 date-time with a time zone, such as 2026-01-31T00:00:00Z ({why})")
+    };
+    engine
+        .add_policy(
+            "<now>".to_string(),
+            "package now\n\nns := time.parse_rfc3339_ns(input)\n".to_string(),
+        )
+        .map_err(|e| bad(&e.to_string()))?;
+    engine.set_input(regorus::Value::from(text));
+    match engine.eval_rule("data.now.ns".to_string()) {
+        Ok(v) => v.as_i64().map_err(|_| bad("out of range")),
+        Err(e) => Err(bad(&split_regorus_error(&e.to_string()).1)),
+    }
+}
+
 /// Splits a regorus error (`--> file:line:col … error: message`) into location and message.
 pub fn split_regorus_error(text: &str) -> (Option<(String, Pos)>, String) {
     let loc = text.lines().find_map(|l| {
@@ -60,6 +81,19 @@ pub fn char_column(source: Option<&str>, pos: Pos) -> Pos {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_is_read_as_rfc3339() {
+        assert_eq!(parse_rfc3339_ns("1970-01-01T00:00:01Z"), Ok(1_000_000_000));
+        assert_eq!(
+            parse_rfc3339_ns("2026-01-31T02:00:00+02:00"),
+            Ok(1_769_817_600_000_000_000)
+        );
+        for bad in ["2026-01-31", "yesterday", "", "2026-13-01T00:00:00Z"] {
+            let e = parse_rfc3339_ns(bad).unwrap_err();
+            assert!(e.starts_with(&format!("`{bad}` is not an RFC 3339")), "{e}");
+        }
+    }
 
     #[test]
     fn tab_columns_become_character_columns() {

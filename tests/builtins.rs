@@ -1,5 +1,6 @@
 //! The builtin families compiled into meshgate's regorus (see the features in `Cargo.toml`):
-//! the kept ones evaluate, and the left-out ones fail closed with either evaluator.
+//! the kept ones evaluate, and calls to left-out ones (or to ones that reach outside the
+//! repository) are rejected when the policy loads, with either evaluator.
 
 mod common;
 
@@ -81,29 +82,64 @@ deny contains "units" if units.parse_bytes("1KiB") == 1024
     }
 }
 
+/// A call to a builtin meshgate's regorus lacks, or to one that reaches outside the
+/// repository, is rejected when the policy loads (as OPA rejects unknown functions at compile
+/// time), with either evaluator, even though this product never reaches the call.
 #[test]
-fn left_out_builtins_fail_closed() {
-    // http.send is regorus's stub that returns undefined: it must not make the rule quietly
-    // not match (the product would pass).
-    for call in [
-        r#"http.send({"method": "GET", "url": "https://example.invalid"}).status_code != 200"#,
-        "yaml.marshal(input) != \"\"",
-        r#"json.match_schema(input, {"type": "object"})[0]"#,
-        "urlquery.encode(input.name) != \"\"",
-        "crypto.sha256(input.name) != \"\"",
+fn left_out_and_outside_builtins_are_rejected_at_load() {
+    for (call, says) in [
+        (
+            r#"http.send({"method": "GET", "url": "https://example.invalid"}).status_code != 200"#,
+            "`http.send` is not allowed in a policy: it reaches the network",
+        ),
+        (
+            "yaml.marshal(input) != \"\"",
+            "unknown function `yaml.marshal`: a builtin left out of meshgate's build",
+        ),
+        (
+            r#"json.match_schema(input, {"type": "object"})[0]"#,
+            "unknown function `json.match_schema`: a builtin left out",
+        ),
+        (
+            "urlquery.encode(input.name) != \"\"",
+            "unknown function `urlquery.encode`: a builtin left out",
+        ),
+        (
+            "crypto.sha256(input.name) != \"\"",
+            "unknown function `crypto.sha256`: neither a builtin",
+        ),
+        (
+            "uuid.rfc4122(input.name) != \"\"",
+            "`uuid.rfc4122` is not allowed in a policy: it makes a new random UUID",
+        ),
+        (
+            "rand.intn(input.name, 10) > 5",
+            "`rand.intn` is not allowed in a policy: it is random",
+        ),
+        (
+            "opa.runtime().version != \"\"",
+            "`opa.runtime` is not allowed in a policy: it describes the environment",
+        ),
+        (
+            "net.lookup_ip_addr(input.name)[_] != \"\"",
+            "`net.lookup_ip_addr` is not allowed in a policy: it reaches the network",
+        ),
     ] {
         let name = call.split('(').next().unwrap();
-        let policy = format!("package builtins\n\ndeny contains \"called\" if {call}\n");
+        let policy = format!(
+            "package builtins\n\ndeny contains \"called\" if {{\n  input.never\n  {call}\n}}\n"
+        );
         for evaluator in ["interpreter", "vm"] {
             let (code, doc) = check(&policy, evaluator);
             assert_eq!(code, 2, "{evaluator} {name}: {doc:#}");
-            assert_eq!(
-                messages(&doc),
-                [format!(
-                    "policy failed to evaluate: could not find function {name}"
-                )],
-                "{evaluator}"
-            );
+            assert!(messages(&doc).is_empty(), "{evaluator} {name}: {doc:#}");
+            let errors = doc["errors"].as_array().unwrap();
+            assert_eq!(errors.len(), 1, "{evaluator} {name}: {doc:#}");
+            assert_eq!(errors[0]["kind"], "policy-rejected");
+            let message = errors[0]["message"].as_str().unwrap();
+            assert!(message.starts_with(says), "{evaluator} {name}: {message}");
+            assert_eq!(errors[0]["location"]["line"], 5, "{name}");
+            assert_eq!(errors[0]["location"]["column"], 3, "{name}");
             assert_eq!(doc["products"][0]["status"], "error", "{evaluator} {name}");
         }
     }

@@ -329,12 +329,37 @@ fn runtime_errors_and_missing_builtins_fail_closed() {
         .map(|f| f["message"].as_str().unwrap())
         .collect();
     assert!(
-        msgs.iter().any(|m| m.contains("io.jwt.decode")),
-        "{msgs:#?}"
-    );
-    assert!(
         msgs.iter().any(|m| m.contains("multiple outputs")),
         "{msgs:#?}"
+    );
+    // A builtin regorus lacks is rejected at load, where OPA rejects it, not when a product
+    // reaches the call: untagged-product never does. The file is tab-indented: the column
+    // counts characters (regorus would say 24).
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["kind"], "policy-rejected");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown function `io.jwt.decode`"),
+        "{errors:#?}"
+    );
+    assert_eq!(
+        errors[0]["location"],
+        serde_json::json!({"file": "policies/missing_builtin.rego", "line": 15, "column": 21,
+                           "end_line": 15, "end_column": 34})
+    );
+    assert!(
+        !msgs.iter().any(|m| m.contains("io.jwt.decode")),
+        "{msgs:#?}"
+    );
+    assert_eq!(
+        status_of(
+            &doc,
+            "domains/sales/products/untagged-product/dataproduct.yaml"
+        ),
+        "error"
     );
     // Every product on which a policy errored is in error, never pass or fail.
     let errored: Vec<&str> = doc["findings"]
@@ -360,7 +385,6 @@ fn runtime_errors_and_missing_builtins_fail_closed() {
         }
         let file = match f["policy"].as_str().unwrap() {
             "checks.conflict" => "policies/conflict.rego",
-            "checks.tokens" => "policies/missing_builtin.rego",
             other => panic!("unexpected policy in error: {other}"),
         };
         assert_eq!(f["location"]["file"], file, "{f}");
@@ -608,4 +632,138 @@ fn inspect_writes_everything_opa_needs_and_can_leave_the_mesh_out() {
     assert_eq!(mesh["domains"], full["data"]["meshgate"]["mesh"]["domains"]);
     assert_eq!(small["input"], full["input"]);
     assert!(r.stdout.len() * 3 < serde_json::to_string_pretty(&full).unwrap().len());
+}
+
+/// `time.now_ns()` is read once per run, the same for every product with either evaluator,
+/// and `--now` sets it: a sunset rule is reproducible and testable.
+#[test]
+fn time_now_is_fixed_for_the_run_and_set_by_now() {
+    let t = tempfile::tempdir().unwrap();
+    for i in 0..24 {
+        let year = if i % 2 == 0 { 2029 } else { 2031 };
+        write(
+            t.path(),
+            &format!("domains/d/products/p{i:02}/dataproduct.yaml"),
+            format!("name: p{i:02}\nsunset: \"{year}-06-30T00:00:00Z\"\n"),
+        );
+    }
+    write(
+        t.path(),
+        "policies/dates.rego",
+        "package dates\n\ndeny contains \"past its sunset\" if {\n\ttime.now_ns() > time.parse_rfc3339_ns(input.sunset)\n}\n\nwarn contains sprintf(\"now %d\", [time.now_ns()])\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            ".",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--threads",
+            "2",
+        ];
+        args.extend(extra);
+        let r = meshgate_in(t.path(), &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+        (r.stdout, doc)
+    };
+    let nows = |doc: &Value| -> std::collections::BTreeSet<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "warn")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let deny_count = |doc: &Value| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "deny")
+            .count()
+    };
+    for evaluator in ["interpreter", "vm"] {
+        // Without --now: the clock, one value for all 24 products.
+        let (_, doc) = run(&["--evaluator", evaluator]);
+        assert_eq!(nows(&doc).len(), 1, "{evaluator}: {:?}", nows(&doc));
+        assert_eq!(deny_count(&doc), 0, "{evaluator}");
+        // With --now: that value, the same bytes at every run.
+        let (first, doc) = run(&["--evaluator", evaluator, "--now", "2030-01-01T00:00:00Z"]);
+        let (second, _) = run(&["--evaluator", evaluator, "--now", "2030-01-01T00:00:00Z"]);
+        assert_eq!(first, second, "{evaluator}");
+        assert_eq!(
+            nows(&doc).into_iter().collect::<Vec<_>>(),
+            ["now 1893456000000000000"],
+            "{evaluator}"
+        );
+        assert_eq!(deny_count(&doc), 12, "{evaluator}");
+        let (_, doc) = run(&[
+            "--evaluator",
+            evaluator,
+            "--now",
+            "2032-01-01T01:00:00+01:00",
+        ]);
+        assert_eq!(deny_count(&doc), 24, "{evaluator}");
+    }
+}
+
+#[test]
+fn a_bad_now_is_a_usage_error() {
+    let r = meshgate(&["check", "fixtures/mesh", "--now", "2030-01-01"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--now")
+            && r.stderr
+                .contains("`2030-01-01` is not an RFC 3339 date-time"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
+
+/// Two files of one package whose METADATA disagree are an error naming both (exit 2), not a
+/// silent pick of one; the products are `error`.
+#[test]
+fn disagreeing_metadata_across_files_of_a_package_is_exit_2() {
+    let t = common::mesh_with_product("name: daily\n");
+    let block = |severity: &str| {
+        format!("# METADATA\n# title: Owners\n# custom:\n#   severity: {severity}\npackage g.own\n")
+    };
+    write(
+        t.path(),
+        "policies/a.rego",
+        format!("{}\ndeny contains \"a\" if input.a\n", block("error")),
+    );
+    write(
+        t.path(),
+        "policies/b.rego",
+        format!("\n{}\ndeny contains \"b\" if input.b\n", block("info")),
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let e = &doc["errors"][0];
+    assert_eq!(e["kind"], "policy-rejected");
+    assert_eq!(e["location"]["file"], "policies/b.rego");
+    assert_eq!(e["location"]["line"], 2);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("policies/a.rego:1 on `custom.severity`"),
+        "{e}"
+    );
+    assert_eq!(doc["products"][0]["status"], "error");
+    // Agreeing blocks are fine.
+    write(
+        t.path(),
+        "policies/b.rego",
+        format!("\n{}\ndeny contains \"b\" if input.b\n", block("error")),
+    );
+    let r = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
 }
