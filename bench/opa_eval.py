@@ -10,6 +10,9 @@ embedded through the `opa-golib-python-bindings` wheel's C bridge
     python3 bench/opa_eval.py bundle.json              # findings + timing
     python3 bench/opa_eval.py --timing-only < bundle.json
     python3 bench/opa_eval.py --test policies          # run the OPA unit tests
+    python3 bench/opa_eval.py --eval DIR QUERY         # `opa eval -i DIR/input.json
+                                                       #  -d DIR/data.json -d DIR/policies QUERY`
+                                                       # on `meshgate inspect --write DIR`
 
 (bench/make_bundle.py builds the same bundle without meshgate, as a fallback.)
 
@@ -726,6 +729,32 @@ def run_tests(bridge, dirs, verbose):
 
 
 # ---------------------------------------------------------------------------
+# --eval: `opa eval` on what `meshgate inspect --write DIR` wrote
+# ---------------------------------------------------------------------------
+
+
+def run_eval(bridge, directory, query):
+    """Prints the value of QUERY as `opa eval -i DIR/input.json -d DIR/data.json
+    -d DIR/policies` would compute it (null when undefined)."""
+    d = Path(directory)
+    opa = Opa(bridge)
+    try:
+        for f in sorted((d / "policies").rglob("*.rego")):
+            opa.add_policy(str(f), f.read_text(encoding="utf-8"))
+        opa.add_data(json.loads((d / "data.json").read_text(encoding="utf-8")))
+        input_bytes = (d / "input.json").read_bytes()
+        bindings = opa.query("x := " + query, input_bytes)
+        result = bindings[0].get("x") if bindings else None
+    except OpaError as e:
+        print(f"opa_eval: {e}", file=sys.stderr)
+        return 2
+    finally:
+        opa.close()
+    print(json.dumps(result, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+# ---------------------------------------------------------------------------
 
 
 def sort_key_finding(f):
@@ -750,6 +779,9 @@ def main(argv=None):
                          "(evaluates policy by policy in a killable worker process)")
     ap.add_argument("--test", nargs="+", metavar="DIR",
                     help="run the OPA unit tests (test_* rules) of the .rego files under DIR")
+    ap.add_argument("--eval", nargs=2, metavar=("DIR", "QUERY"),
+                    help="evaluate QUERY on DIR/input.json, DIR/data.json and DIR/policies "
+                         "(what `meshgate inspect --write DIR` writes), as `opa eval` does")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -766,6 +798,8 @@ def main(argv=None):
 
     if args.test:
         return run_tests(bridge, args.test, args.verbose)
+    if args.eval:
+        return run_eval(bridge, *args.eval)
 
     try:
         if args.bundle and args.bundle != "-":

@@ -268,3 +268,76 @@ fn conftest_fixture_matches_go_opa_with_conftest_semantics() {
         assert_eq!(p["excepted"], n, "{path}");
     }
 }
+
+/// The README's reproduction recipe, as a user with only the binary would run it:
+/// `meshgate inspect PRODUCT --write DIR`, then `opa eval -i DIR/input.json -d DIR/data.json
+/// -d DIR/policies 'data.<pkg>'` for each policy it names. Go OPA must give exactly the
+/// findings `meshgate check` reports on that product.
+#[test]
+fn inspect_write_reproduces_check_verdicts_in_go_opa() {
+    for product in [
+        "fixtures/mesh/domains/orders/products/order-returns/dataproduct.yml",
+        "fixtures/mesh/domains/customers/products/customer-consent/dataproduct.json",
+        "fixtures/standards/domains/payments/products/card-settlements/odps.yaml",
+    ] {
+        if !repo().join(product).is_file() {
+            panic!("fixture {product} moved: update this test");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("repro");
+        let w = meshgate(&["inspect", product, "--write", out.to_str().unwrap()]);
+        assert_eq!(w.code, 0, "{}", w.stderr);
+        // The packages the printed commands name.
+        let packages: Vec<&str> = w
+            .stdout
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("opa eval "))
+            .filter_map(|l| {
+                l.rsplit_once(" 'data.")
+                    .map(|(_, q)| q.trim_end_matches('\''))
+            })
+            .collect();
+        assert!(!packages.is_empty(), "{}", w.stdout);
+        let query = format!(
+            "[{}]",
+            packages
+                .iter()
+                .map(|p| format!("data.{p}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let Some((code, stdout, stderr)) = opa_eval(&["--eval", out.to_str().unwrap(), &query])
+        else {
+            return;
+        };
+        assert_eq!(code, 0, "{stderr}");
+        let docs: Value = serde_json::from_str(&stdout).expect("harness JSON");
+        let mut from_opa = BTreeSet::new();
+        for (pkg, doc) in packages.iter().zip(docs.as_array().unwrap()) {
+            for (rule, value) in doc.as_object().unwrap() {
+                let family = rule.split('_').next().unwrap_or_default();
+                if ["deny", "violation", "warn"].contains(&family) {
+                    for (_, policy, rule, msg, _) in member_rows("", pkg, rule, value) {
+                        from_opa.insert((policy, rule, msg));
+                    }
+                }
+            }
+        }
+        let check = meshgate(&["check", product, "--format", "json", "--fail-on", "never"]);
+        let doc: Value = serde_json::from_str(&check.stdout).unwrap();
+        let from_meshgate: BTreeSet<(String, String, String)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| !f["policy"].as_str().unwrap().starts_with("meshgate."))
+            .map(|f| {
+                (
+                    f["policy"].as_str().unwrap().to_string(),
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(from_opa, from_meshgate, "{product}");
+    }
+}
