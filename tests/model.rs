@@ -6,29 +6,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::{meshgate, meshgate_in, write};
+use common::{json_in, meshgate, meshgate_in, statuses, write};
 use serde_json::Value;
-
-fn json_in(dir: &Path, args: &[&str]) -> (i32, Value) {
-    let r = meshgate_in(dir, args);
-    let doc = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
-    (r.code, doc)
-}
-
-fn statuses(doc: &Value) -> BTreeMap<String, String> {
-    doc["products"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["path"].as_str().unwrap().to_string(),
-                p["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn status_is_a_fact_about_the_product_not_the_threshold() {

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{meshgate_in, write};
+use common::{json_in, meshgate_in, statuses, write};
 use serde_json::Value;
 
 const PRODUCT: &str = "apiVersion: v1.0.0\nkind: DataProduct\n";
@@ -46,27 +46,10 @@ fn mesh() -> tempfile::TempDir {
     t
 }
 
-fn json(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+fn json(dir: &Path, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["check", "--format", "json"];
     all.extend_from_slice(args);
-    let r = meshgate_in(dir, &all);
-    let doc = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
-    (r.code, doc, r.stderr)
-}
-
-fn statuses(doc: &Value) -> Vec<(String, String)> {
-    doc["products"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["path"].as_str().unwrap().to_string(),
-                p["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    json_in(dir, &all)
 }
 
 fn messages(doc: &Value) -> Vec<String> {
@@ -81,26 +64,20 @@ fn messages(doc: &Value) -> Vec<String> {
 #[test]
 fn a_domain_folder_is_checked_with_the_whole_mesh_loaded() {
     let t = mesh();
-    let (code, doc, stderr) = json(t.path(), &["domains/orders"]);
-    assert_eq!(code, 1, "{stderr}");
+    let (code, doc) = json(t.path(), &["domains/orders"]);
+    assert_eq!(code, 1, "{doc}");
     assert_eq!(doc["scope"], serde_json::json!(["domains/orders"]));
-    assert_eq!(
-        statuses(&doc),
-        [
-            (
-                "domains/customers/products/c/dataproduct.yaml".into(),
-                "not-selected".into()
-            ),
-            (
-                "domains/orders/products/a/dataproduct.yaml".into(),
-                "fail".into()
-            ),
-            (
-                "domains/orders/products/b/dataproduct.yaml".into(),
-                "fail".into()
-            ),
-        ]
-    );
+    let expected = [
+        (
+            "domains/customers/products/c/dataproduct.yaml",
+            "not-selected",
+        ),
+        ("domains/orders/products/a/dataproduct.yaml", "fail"),
+        ("domains/orders/products/b/dataproduct.yaml", "fail"),
+    ];
+    let got = statuses(&doc);
+    let got: Vec<(&str, &str)> = got.iter().map(|(p, s)| (p.as_str(), s.as_str())).collect();
+    assert_eq!(got, expected);
     // The global policy saw all three products (no "sees 2 products"), the local policy is
     // the domain's (not a global one), and nothing of `customers` is reported.
     assert_eq!(
@@ -151,16 +128,16 @@ fn check_inside_a_domain_finds_the_root_and_says_so() {
     assert!(!r.stdout.contains("(no domain)"), "{}", r.stdout);
 
     // The same run from the root, and the same JSON bytes from either place.
-    let (_, from_root, _) = json(t.path(), &["domains/orders"]);
-    let (_, from_inside, _) = json(&inside, &[]);
+    let (_, from_root) = json(t.path(), &["domains/orders"]);
+    let (_, from_inside) = json(&inside, &[]);
     assert_eq!(from_root, from_inside);
 }
 
 #[test]
 fn one_descriptor_is_one_product() {
     let t = mesh();
-    let (code, doc, stderr) = json(t.path(), &["domains/orders/products/b/dataproduct.yaml"]);
-    assert_eq!(code, 1, "{stderr}");
+    let (code, doc) = json(t.path(), &["domains/orders/products/b/dataproduct.yaml"]);
+    assert_eq!(code, 1, "{doc}");
     let checked: Vec<_> = statuses(&doc)
         .into_iter()
         .filter(|(_, s)| s != "not-selected")
@@ -181,7 +158,7 @@ fn one_descriptor_is_one_product() {
 #[test]
 fn several_paths_are_one_scope_and_the_root_is_everything() {
     let t = mesh();
-    let (_, doc, _) = json(
+    let (_, doc) = json(
         t.path(),
         &[
             "domains/customers",
@@ -197,7 +174,7 @@ fn several_paths_are_one_scope_and_the_root_is_everything() {
     );
     assert_eq!(doc["summary"]["products"], 2);
     // A path that is the root makes the whole mesh the scope.
-    let (_, doc, _) = json(t.path(), &["domains/customers", "."]);
+    let (_, doc) = json(t.path(), &["domains/customers", "."]);
     assert_eq!(doc["scope"], serde_json::json!([]));
     assert_eq!(doc["summary"]["products"], 3);
     assert_eq!(doc["summary"]["products_not_selected"], 0);

@@ -1,6 +1,7 @@
 //! Plumbing shared by the end-to-end tests: run the real `meshgate` binary.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -52,4 +53,27 @@ pub fn mesh_with_product(descriptor: &str) -> tempfile::TempDir {
         descriptor,
     );
     t
+}
+
+/// Runs meshgate in `dir` and parses its standard output as JSON: `(exit code, document)`.
+pub fn json_in(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let r = meshgate_in(dir, args);
+    let doc = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    (r.code, doc)
+}
+
+/// `path -> status` of every product of a JSON report.
+pub fn statuses(doc: &serde_json::Value) -> BTreeMap<String, String> {
+    doc["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .map(|p| {
+            (
+                p["path"].as_str().expect("path").to_string(),
+                p["status"].as_str().expect("status").to_string(),
+            )
+        })
+        .collect()
 }
