@@ -51,3 +51,51 @@ fn a_closed_pipe_is_a_quiet_exit_in_every_format() {
         assert_eq!(stderr, "", "{args:?}");
     }
 }
+
+/// A mesh with one product in domain `orders` and the global policy files given.
+fn mesh_with_policies(policies: &[(&str, &str)]) -> tempfile::TempDir {
+    let t = common::mesh_with_product("apiVersion: v1.0.0\nkind: DataProduct\nid: daily\n");
+    for (name, text) in policies {
+        write(t.path(), &format!("policies/{name}"), text);
+    }
+    t
+}
+
+fn json_in(dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let r = meshgate_in(dir, args);
+    let v = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    (r.code, v, r.stderr)
+}
+
+#[test]
+fn columns_in_tab_indented_policies_count_characters_end_to_end() {
+    // `opa fmt` indents with tabs; regorus counts a tab as 4 columns and puts the `7` of
+    // `lower(7)` at column 28; it is character 19 (tabs mid-line too).
+    let mesh = mesh_with_policies(&[(
+        "tabs.rego",
+        "package tabs\n\ndeny contains msg if {\n\t\tx := [1,\t\tlower(7)]\n\tmsg := sprintf(\"%v\", [x])\n}\n",
+    )]);
+    let (code, doc, _) = json_in(mesh.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2);
+    let loc = &doc["findings"][0]["location"];
+    assert_eq!(loc["file"], "policies/tabs.rego");
+    assert_eq!(
+        (loc["line"].as_u64(), loc["column"].as_u64()),
+        (Some(4), Some(19))
+    );
+    let human = meshgate_in(mesh.path(), &["check", ".", "--color", "never"]);
+    assert!(
+        human.stdout.contains("--> policies/tabs.rego:4:19\n"),
+        "{}",
+        human.stdout
+    );
+    // The caret line copies the tabs of the source line, so the caret sits under the `7`.
+    let source_line = "4 | \t\tx := [1,\t\tlower(7)]\n";
+    let caret_line = "  | \t\t        \t\t      ^\n";
+    assert!(
+        human.stdout.contains(&format!("{source_line}{caret_line}")),
+        "{}",
+        human.stdout
+    );
+}
