@@ -103,7 +103,7 @@ enum Command {
         /// Lowest severity that fails the run (exit code 1).
         #[arg(long, value_enum, default_value_t = FailOn::Error)]
         fail_on: FailOn,
-        /// Worker threads (default: one per core).
+        /// Worker threads (default, or 0: one per core; at most 4 per core are used).
         #[arg(long, short = 'j', value_name = "N")]
         threads: Option<usize>,
         #[command(flatten)]
@@ -280,9 +280,13 @@ pub fn run(cli: Cli) -> u8 {
             list_products,
             evaluator,
         } => {
+            let (threads, note) = check::worker_threads(threads);
+            if let Some(note) = note {
+                eprintln!("meshgate: note: {note}");
+            }
             let opts = CheckOptions {
                 load: mesh.settings(&path),
-                threads,
+                threads: Some(threads),
                 fail_on: fail_on.threshold(),
                 parse_only,
                 evaluator: match evaluator {

@@ -99,3 +99,71 @@ fn columns_in_tab_indented_policies_count_characters_end_to_end() {
         human.stdout
     );
 }
+
+/// Runs meshgate in `dir`, killing it if it takes longer than `secs` seconds (then `None`).
+fn run_with_deadline(dir: &std::path::Path, args: &[&str], secs: u64) -> Option<common::Run> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshgate"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run meshgate");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("wait");
+    Some(common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+#[test]
+fn absurd_thread_counts_are_capped_with_one_note_and_zero_means_all_cores() {
+    let mesh = big_failing_mesh(3);
+    let reference = meshgate_in(mesh.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(reference.code, 1, "{}", reference.stderr);
+    for n in ["100000", "5000"] {
+        let r = run_with_deadline(
+            mesh.path(),
+            &["check", ".", "--format", "json", "-j", n],
+            20,
+        )
+        .unwrap_or_else(|| panic!("--threads {n} did not finish in 20 s"));
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert_eq!(r.stdout, reference.stdout);
+        assert_eq!(
+            r.stderr.matches("meshgate: note: ").count(),
+            1,
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(&format!(
+                "--threads {n} is more than this machine can use: using "
+            )),
+            "{}",
+            r.stderr
+        );
+    }
+    let zero = meshgate_in(
+        mesh.path(),
+        &["check", ".", "--format", "json", "--threads", "0"],
+    );
+    assert_eq!((zero.code, zero.stderr.as_str()), (1, ""));
+    assert_eq!(zero.stdout, reference.stdout);
+    // A reasonable count says nothing.
+    let two = meshgate_in(
+        mesh.path(),
+        &["check", ".", "--format", "json", "--threads", "2"],
+    );
+    assert_eq!((two.code, two.stderr.as_str()), (1, ""));
+}
