@@ -11,12 +11,13 @@ use regorus::{CompiledPolicy, Value};
 
 use crate::data::{self, WITH_PRODUCT};
 use crate::descriptor::{format_path, parse_path, PathSeg};
-use crate::findings::{Finding, Location, Severity};
+use crate::findings::{Finding, Location, Severity, POLICY_POLICY};
 use crate::model::Outcome;
-use crate::policy::{Library, Policy, PolicySet};
+use crate::policy::{Library, Origin, Policy, PolicySet};
 use crate::product::Product;
 use crate::rego::{char_column, execution_timer, split_regorus_error};
-use crate::rules::POLICY_ERROR_ID;
+use crate::rules::{BAD_PATH, POLICY_ERROR_ID};
+use crate::view::check_view_path;
 
 /// What evaluating one product produced.
 #[derive(Debug, Default)]
@@ -32,50 +33,156 @@ pub struct Evaluation {
     pub outcomes: Vec<(usize, Outcome)>,
 }
 
-fn member_path(v: &Value) -> Option<Vec<PathSeg>> {
-    match v {
-        Value::String(s) => parse_path(s).ok(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::String(s) => Some(PathSeg::Key(s.to_string())),
-                Value::Number(_) => i.as_u64().ok().map(|n| PathSeg::Index(n as usize)),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
+/// A value as JSON for a message, cut to a readable length.
+fn short_json(v: &Value) -> String {
+    let text = serde_json::to_string(v).unwrap_or_default();
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
     }
 }
 
+/// A member's `path`: the field path when it is one, and what is wrong with it, if anything.
+/// A well-formed path to a field the descriptor lacks is fine (it points at the nearest
+/// parent); a path into the view must name a field the view can have (if it does not, it is
+/// still used, and points at the nearest parent).
+fn member_path(v: &Value) -> (Option<Vec<PathSeg>>, Option<String>) {
+    match parse_member_path(v) {
+        Err(why) => (None, Some(why)),
+        Ok(path) => {
+            let bad = match path.split_first() {
+                Some((PathSeg::Key(k), rest)) if k == "view" => check_view_path(rest)
+                    .err()
+                    .map(|e| format!("`path` {} names no field of the view: {e}", short_json(v))),
+                _ => None,
+            };
+            (Some(path), bad)
+        }
+    }
+}
+
+fn parse_member_path(v: &Value) -> Result<Vec<PathSeg>, String> {
+    let path = match v {
+        Value::String(s) => {
+            parse_path(s).map_err(|e| format!("`path` {} is not a field path: {e}", short_json(v)))?
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(PathSeg::Key(s.to_string())),
+                Value::Number(_) if item.as_u64().is_ok() => item
+                    .as_u64()
+                    .map(|n| PathSeg::Index(usize::try_from(n).unwrap_or(usize::MAX)))
+                    .map_err(|e| e.to_string()),
+                other => Err(format!(
+                    "`path` {} is not a field path: item {i} is {}, where a key (a string) or an index (an integer from 0) is expected",
+                    short_json(v),
+                    short_json(other)
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        other => {
+            return Err(format!(
+                "`path` {} is neither a string (\"team.members[0].role\") nor an array of keys and indexes ([\"team\", \"members\", 0, \"role\"])",
+                short_json(other)
+            ))
+        }
+    };
+    Ok(path)
+}
+
+/// A member of a policy's set, read.
 struct Member {
     msg: String,
     path: Option<Vec<PathSeg>>,
+    /// Why `path` is not usable, when it is not (the member is still reported), and the
+    /// `path` as JSON.
+    bad_path: Option<(String, String)>,
     id: Option<String>,
     severity: Option<Severity>,
 }
 
-fn member(v: &Value) -> Result<Member, String> {
+/// A member that breaks the policy contract: what is wrong, and JSON snippets of it (its keys,
+/// a bad value) that pick out the rule definition that produced it.
+struct BadMember {
+    why: String,
+    words: Vec<String>,
+}
+
+/// `v` as compact JSON (a Rego literal writes keys and strings the same way).
+fn json(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn member(v: &Value) -> Result<Member, BadMember> {
     match v {
         Value::String(s) => Ok(Member {
             msg: s.to_string(),
             path: None,
+            bad_path: None,
             id: None,
             severity: None,
         }),
         Value::Object(obj) => {
             let get = |k: &str| obj.get(&Value::from(k));
+            let keys: Vec<String> = obj
+                .keys()
+                .map(|k| match k {
+                    Value::String(s) => s.to_string(),
+                    other => short_json(other),
+                })
+                .collect();
+            let key_words: Vec<String> = obj.keys().map(json).collect();
             let msg = match get("msg") {
                 Some(Value::String(s)) => s.to_string(),
-                _ => return Err("an object member without a string `msg` field".to_string()),
+                found => {
+                    let why = match found {
+                        Some(m) => format!(
+                            "an object member whose `msg` is {}: `msg` must be a string",
+                            short_json(m)
+                        ),
+                        None => format!(
+                            "an object member without `msg`: object members need `msg` (a string); found keys: {}",
+                            if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                        ),
+                    };
+                    return Err(BadMember {
+                        why,
+                        words: key_words,
+                    });
+                }
             };
             let severity = match get("severity") {
-                Some(Value::String(s)) => Some(s.parse::<Severity>()?),
-                Some(_) => return Err("a `severity` that is not a string".to_string()),
+                Some(Value::String(s)) => Some(s.parse::<Severity>().map_err(|_| BadMember {
+                    why: format!(
+                        "a member with `severity` \"{s}\": expected error, warning or info"
+                    ),
+                    words: vec![
+                        json(&Value::from("severity")),
+                        json(&Value::from(s.as_ref())),
+                    ],
+                })?),
+                Some(other) => return Err(BadMember {
+                    why: format!(
+                        "a member with `severity` {}: expected the string error, warning or info",
+                        short_json(other)
+                    ),
+                    words: vec![json(&Value::from("severity")), json(other)],
+                }),
                 None => None,
+            };
+            let (path, bad_path) = match get("path") {
+                Some(raw) => {
+                    let (path, why) = member_path(raw);
+                    (path, why.map(|w| (w, json(raw))))
+                }
+                None => (None, None),
             };
             Ok(Member {
                 msg,
-                path: get("path").and_then(member_path),
+                path,
+                bad_path,
                 id: match get("id") {
                     Some(Value::String(s)) => Some(s.to_string()),
                     _ => None,
@@ -83,10 +190,13 @@ fn member(v: &Value) -> Result<Member, String> {
                 severity,
             })
         }
-        other => Err(format!(
-            "a member that is neither a string nor an object with `msg`: {}",
-            other.to_json_str().unwrap_or_default()
-        )),
+        other => Err(BadMember {
+            why: format!(
+                "a member that is neither a string nor an object with `msg`: {}",
+                short_json(other)
+            ),
+            words: Vec::new(),
+        }),
     }
 }
 
@@ -497,9 +607,9 @@ fn rule_findings(
             findings.push(error(
                 format!(
                     "`{rule}` must be a set of messages, got {}",
-                    other.to_json_str().unwrap_or_default()
+                    short_json(other)
                 ),
-                None,
+                policy.rule_location(rule, &[]).cloned(),
             ));
             return true;
         }
@@ -508,6 +618,9 @@ fn rule_findings(
     for m in members {
         match member(m) {
             Ok(m) => {
+                if let Some((why, raw)) = &m.bad_path {
+                    findings.push(bad_path_finding(policy, rule, why, raw));
+                }
                 let location = p.locate(m.path.as_deref().unwrap_or(&[]));
                 findings.push(Finding {
                     product: Some(p.path.clone()),
@@ -523,13 +636,44 @@ fn rule_findings(
                     fingerprint: String::new(),
                 });
             }
-            Err(why) => {
-                findings.push(error(format!("`{rule}` returned {why}"), None));
+            Err(bad) => {
+                let location = policy.rule_location(rule, &[bad.words]).cloned();
+                findings.push(error(format!("`{rule}` returned {}", bad.why), location));
                 errored = true;
             }
         }
     }
     errored
+}
+
+/// The warning that a policy returned a member with an unusable `path`: on the policy (at the
+/// rule's definition), not on the product, so that it is reported once however many products
+/// it concerns (identical findings are merged when the report is assembled).
+fn bad_path_finding(policy: &Policy, rule: &str, why: &str, raw: &str) -> Finding {
+    Finding {
+        product: None,
+        domain: match &policy.origin {
+            Origin::Global => None,
+            Origin::Domain(d) => Some(d.clone()),
+        },
+        policy: POLICY_POLICY.to_string(),
+        rule: BAD_PATH.to_string(),
+        id: Some(BAD_PATH.to_string()),
+        severity: Severity::Warning,
+        message: format!(
+            "`{rule}` of policy `{}` returned a member whose {why}; the finding is reported at the nearest field that exists (else the descriptor's start)",
+            policy.package
+        ),
+        path: None,
+        location: policy
+            .rule_location(
+                rule,
+                &[vec![raw.to_string()], vec![json(&Value::from("path"))]],
+            )
+            .cloned(),
+        help: None,
+        fingerprint: String::new(),
+    }
 }
 
 /// A policy set made ready once, before the workers start: its queries and, with the VM, its

@@ -8,7 +8,9 @@ use regorus::Engine;
 
 use crate::descriptor::{self, Limits, NodeValue, Pos};
 use crate::findings::{ErrorKind, Location, RunError, Severity};
-use crate::rego::{char_column, execution_timer, new_engine, split_regorus_error};
+use crate::rego::{
+    char_column, execution_timer, new_engine, rule_definitions, split_regorus_error, RuleDefinition,
+};
 
 /// The rule names that make a package a policy, in evaluation order.
 pub const POLICY_RULES: &[&str] = &["deny", "violation", "warn"];
@@ -61,9 +63,34 @@ pub struct Policy {
     pub rules: Vec<&'static str>,
     /// Its annotations.
     pub metadata: Metadata,
+    /// Where each of its rules is defined, in file then source order.
+    pub definitions: Vec<RuleDefinition>,
 }
 
 impl Policy {
+    /// Where `rule` is defined. An incremental rule has several definitions; `clues` pick out
+    /// the one that produced a member: each clue is a set of JSON snippets of the member (its
+    /// keys, a value, as written in Rego literals), and the first clue whose snippets all occur
+    /// in a definition (whitespace aside) picks it. Without a match: the first definition.
+    pub fn rule_location(&self, rule: &str, clues: &[Vec<String>]) -> Option<&Location> {
+        let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+        let defs: Vec<(&RuleDefinition, String)> = self
+            .definitions
+            .iter()
+            .filter(|d| d.rule == rule)
+            .map(|d| (d, squeeze(&d.text)))
+            .collect();
+        clues
+            .iter()
+            .filter(|clue| !clue.is_empty())
+            .find_map(|clue| {
+                defs.iter()
+                    .find(|(_, text)| clue.iter().all(|w| text.contains(&squeeze(w))))
+            })
+            .or(defs.first())
+            .map(|(d, _)| &d.location)
+    }
+
     /// The severity of a member of `rule` that does not set its own.
     pub fn default_severity(&self, rule: &str) -> Severity {
         match rule {
@@ -80,6 +107,7 @@ struct LoadedFile {
     package: String,
     rules: Vec<&'static str>,
     metadata: Option<Metadata>,
+    definitions: Vec<RuleDefinition>,
 }
 
 /// A compiled set of policies sharing one engine (the global set, or global + one domain's).
@@ -284,11 +312,13 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
             rules.push(*rule);
         }
     }
+    let definitions = rule_definitions(&engine, &path, &source.text, &rules);
     Ok(LoadedFile {
         source,
         package,
         rules,
         metadata,
+        definitions,
     })
 }
 
@@ -407,8 +437,10 @@ pub fn build(
                 files: Vec::new(),
                 rules: Vec::new(),
                 metadata: Metadata::default(),
+                definitions: Vec::new(),
             });
         p.files.push(f.source.path.clone());
+        p.definitions.extend(f.definitions.iter().cloned());
         for r in &f.rules {
             if !p.rules.contains(r) {
                 p.rules.push(r);

@@ -167,3 +167,219 @@ fn absurd_thread_counts_are_capped_with_one_note_and_zero_means_all_cores() {
     );
     assert_eq!((two.code, two.stderr.as_str()), (1, ""));
 }
+
+fn findings_with_code<'a>(
+    doc: &'a serde_json::Value,
+    policy: &str,
+    id: &str,
+) -> Vec<&'a serde_json::Value> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["policy"] == policy && f["id"] == id)
+        .collect()
+}
+
+fn line_col(v: &serde_json::Value) -> (String, u64, u64) {
+    (
+        v["file"].as_str().unwrap_or("").to_string(),
+        v["line"].as_u64().unwrap_or(0),
+        v["column"].as_u64().unwrap_or(0),
+    )
+}
+
+#[test]
+fn members_that_break_the_contract_are_located_at_their_rule() {
+    let mesh = mesh_with_policies(&[(
+        "contract.rego",
+        "package contract\n\
+         \n\
+         deny contains \"a plain message\" if true\n\
+         \n\
+         deny contains {\"message\": \"no msg\", \"path\": \"id\"} if true\n\
+         \n\
+         warn contains {\"msg\": \"loud\", \"severity\": \"critical\"} if true\n",
+    )]);
+    let (code, doc, _) = json_in(mesh.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2);
+    let errors = findings_with_code(&doc, "contract", "policy-error");
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    let no_msg = errors
+        .iter()
+        .find(|f| f["rule"] == "deny")
+        .expect("the deny error");
+    assert_eq!(
+        no_msg["message"],
+        "policy failed to evaluate: `deny` returned an object member without `msg`: object members need `msg` (a string); found keys: message, path"
+    );
+    // The second definition of `deny`, the one that returns `message`.
+    assert_eq!(
+        line_col(&no_msg["location"]),
+        ("policies/contract.rego".to_string(), 5, 1)
+    );
+    let severity = errors
+        .iter()
+        .find(|f| f["rule"] == "warn")
+        .expect("the warn error");
+    assert!(
+        severity["message"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("`warn` returned a member with `severity` \"critical\": expected error, warning or info"),
+        "{severity}"
+    );
+    assert_eq!(
+        line_col(&severity["location"]),
+        ("policies/contract.rego".to_string(), 7, 1)
+    );
+    // The product is in error; the good member is still reported.
+    assert_eq!(doc["products"][0]["status"], "error");
+    assert_eq!(findings_with_code(&doc, "contract", "").len(), 0);
+    assert!(doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["message"] == "a plain message"));
+}
+
+#[test]
+fn unusable_paths_warn_once_at_the_rule_and_the_finding_stays_on_the_product() {
+    let t = tempfile::tempdir().expect("temp dir");
+    for p in ["a", "b"] {
+        write(
+            t.path(),
+            &format!("domains/orders/products/{p}/dataproduct.yaml"),
+            format!("apiVersion: v1.0.0\nkind: DataProduct\nid: {p}\nteam:\n  name: t\n"),
+        );
+    }
+    write(
+        t.path(),
+        "policies/paths.rego",
+        "package paths\n\
+         \n\
+         deny contains {\"msg\": \"number\", \"path\": 42} if true\n\
+         \n\
+         deny contains {\"msg\": \"junk\", \"path\": [\"team\", {\"k\": 1}, -1]} if true\n\
+         \n\
+         deny contains {\"msg\": \"no such view field\", \"path\": \"view.output_port\"} if true\n\
+         \n\
+         deny contains {\"msg\": \"missing field\", \"path\": \"team.nope\"} if true\n\
+         \n\
+         deny contains {\"msg\": \"bad string\", \"path\": \"team.members[0\"} if true\n",
+    );
+    let (code, doc, stderr) = json_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let warnings = findings_with_code(&doc, "meshgate.policy", "bad-path");
+    let at: Vec<(u64, &str)> = warnings
+        .iter()
+        .map(|w| {
+            (
+                w["location"]["line"].as_u64().unwrap_or(0),
+                w["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // One per rule, not one per product; the well-formed path to a missing field is fine.
+    assert_eq!(warnings.len(), 4, "{at:#?}");
+    let mut lines: Vec<u64> = at.iter().map(|(l, _)| *l).collect();
+    lines.sort();
+    assert_eq!(lines, [3, 5, 7, 11]);
+    for w in &warnings {
+        assert_eq!(w["severity"], "warning");
+        assert_eq!(w["product"], serde_json::Value::Null);
+        assert_eq!(w["location"]["file"], "policies/paths.rego");
+    }
+    let message_at = |line: u64| {
+        at.iter()
+            .find(|(l, _)| *l == line)
+            .map(|(_, m)| *m)
+            .unwrap_or("")
+    };
+    assert!(
+        message_at(3).contains("`path` 42 is neither a string"),
+        "{}",
+        message_at(3)
+    );
+    assert!(
+        message_at(5).contains("item 1 is {\"k\":1}"),
+        "{}",
+        message_at(5)
+    );
+    assert!(
+        message_at(7).contains(
+            "names no field of the view: the view is an object without a field `output_port`"
+        ),
+        "{}",
+        message_at(7)
+    );
+    // Every member is still a finding on each product; the missing field points at its parent.
+    for product in ["a", "b"] {
+        let on: Vec<&serde_json::Value> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                f["policy"] == "paths"
+                    && f["product"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains(&format!("/{product}/"))
+            })
+            .collect();
+        assert_eq!(on.len(), 5, "{on:#?}");
+        let missing = on
+            .iter()
+            .find(|f| f["message"] == "missing field")
+            .expect("missing field");
+        // `team:` is on line 4.
+        assert_eq!(missing["location"]["line"], 4, "{missing}");
+    }
+    assert_eq!(doc["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn runtime_errors_are_listed_once_in_errors_and_the_human_output_says_why_exit_2() {
+    let t = tempfile::tempdir().expect("temp dir");
+    for p in ["a", "b", "c"] {
+        write(
+            t.path(),
+            &format!("domains/orders/products/{p}/dataproduct.yaml"),
+            format!("apiVersion: v1.0.0\nkind: DataProduct\nid: {p}\n"),
+        );
+    }
+    write(
+        t.path(),
+        "policies/boom.rego",
+        "package boom\n\ndeny contains msg if {\n\tmsg := lower(7)\n}\n",
+    );
+    let (code, doc, stderr) = json_in(t.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        doc["errors"],
+        serde_json::json!([{
+            "kind": "policy-runtime",
+            "message": "policy `boom` failed to evaluate on 3 products (the first: domains/orders/products/a/dataproduct.yaml): `lower` expects string argument. Got `7` instead",
+            "location": {"file": "policies/boom.rego", "line": 4, "column": 15, "end_line": 4, "end_column": 16}
+        }])
+    );
+    assert_eq!(stderr.matches("meshgate: error: ").count(), 1, "{stderr}");
+    // The findings per product stay.
+    assert_eq!(findings_with_code(&doc, "boom", "policy-error").len(), 3);
+    let (_, one, _) = json_in(t.path(), &["check", ".", "--format", "json", "-j", "1"]);
+    assert_eq!(one, doc);
+    let human = meshgate_in(t.path(), &["check", ".", "--color", "never"]);
+    assert_eq!(human.code, 2);
+    assert!(
+        human
+            .stdout
+            .starts_with("error[policy-runtime]: policy `boom` failed to evaluate on 3 products"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.ends_with("error: policies failed to evaluate on 3 products (1 distinct error listed at the top); they are in error, not passed (exit code 2).\n"),
+        "{}",
+        human.stdout
+    );
+}
