@@ -24,6 +24,9 @@ pub struct CheckOptions {
     pub evaluator: engine::Evaluator,
     /// Accept a mesh without products (exit 0 instead of 2).
     pub allow_empty: bool,
+    /// Memory limit of one product's evaluation in MiB (`--policy-memory-mb`); `None`: the
+    /// configuration's `policy-memory-mb`.
+    pub policy_memory_mb: Option<u64>,
 }
 
 /// How many threads per core meshgate uses at most: evaluation is CPU-bound, and the loading
@@ -127,6 +130,11 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let eval = engine::EvalOptions {
         evaluator: opts.evaluator,
         timeout,
+        memory_limit: Some(
+            opts.policy_memory_mb
+                .unwrap_or(mesh.config.policy_memory_mb)
+                .saturating_mul(1 << 20),
+        ),
     };
     let evaluations = engine::evaluate(&mesh.products, &lib, &data, &eval);
     timings.phase("evaluate");

@@ -129,6 +129,10 @@ enum Command {
         /// pass): use it only with policies known not to error.
         #[arg(long, value_enum, default_value_t = EvaluatorChoice::Interpreter)]
         evaluator: EvaluatorChoice,
+        /// Memory one product's evaluation may allocate, in MiB; past it the product is in
+        /// error. Overrides `policy-memory-mb` of meshgate.toml (default 1024).
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+        policy_memory_mb: Option<u64>,
     },
     /// Explain a finding's code (`meshgate.parse/syntax`, `governance.ownership/…`) or a policy
     /// id: what it checks and how to fix it. Without CODE, list every rule.
@@ -279,6 +283,7 @@ pub fn run(cli: Cli) -> u8 {
             allow_empty,
             list_products,
             evaluator,
+            policy_memory_mb,
         } => {
             let (threads, note) = check::worker_threads(threads);
             if let Some(note) = note {
@@ -294,6 +299,7 @@ pub fn run(cli: Cli) -> u8 {
                     EvaluatorChoice::Interpreter => Evaluator::Interpreter,
                 },
                 allow_empty,
+                policy_memory_mb,
             };
             if list_products {
                 run_list(&opts, format, output.as_ref())

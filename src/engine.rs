@@ -31,6 +31,9 @@ pub struct Evaluation {
     /// The outcome of every policy of the product's set: (index into [`Library::policies`],
     /// outcome), in set order. Empty when the product was not evaluated.
     pub outcomes: Vec<(usize, Outcome)>,
+    /// Whether an evaluation passed the memory ceiling (maybe because of another product
+    /// evaluated at the same time: it is then evaluated again, alone).
+    pub out_of_memory: bool,
 }
 
 /// A value as JSON for a message, cut to a readable length.
@@ -163,13 +166,15 @@ fn member(v: &Value) -> Result<Member, BadMember> {
                         json(&Value::from(s.as_ref())),
                     ],
                 })?),
-                Some(other) => return Err(BadMember {
-                    why: format!(
+                Some(other) => {
+                    return Err(BadMember {
+                        why: format!(
                         "a member with `severity` {}: expected the string error, warning or info",
                         short_json(other)
                     ),
-                    words: vec![json(&Value::from("severity")), json(other)],
-                }),
+                        words: vec![json(&Value::from("severity")), json(other)],
+                    })
+                }
                 None => None,
             };
             let (path, bad_path) = match get("path") {
@@ -200,13 +205,21 @@ fn member(v: &Value) -> Result<Member, BadMember> {
     }
 }
 
-/// Drops run-dependent details (elapsed and remaining time) so output is deterministic: a
-/// time-out is reported with the configured limit.
-fn stable_message(message: &str, timeout: Duration) -> String {
+/// The start of regorus's message when an evaluation passes the memory ceiling.
+const MEMORY_EXCEEDED: &str = "execution exceeded memory limit";
+
+/// Drops run-dependent details (elapsed time, bytes in use) so output is deterministic: a
+/// time-out or a memory overrun is reported with the configured limit.
+fn stable_message(message: &str, opts: &EvalOptions) -> String {
     if message.starts_with("execution exceeded time limit") {
         format!(
             "execution exceeded the time limit of {} ms",
-            timeout.as_millis()
+            opts.timeout.as_millis()
+        )
+    } else if message.starts_with(MEMORY_EXCEEDED) {
+        format!(
+            "execution exceeded the memory limit of {} MiB",
+            opts.memory_limit.unwrap_or(0) >> 20
         )
     } else {
         message.to_string()
@@ -220,6 +233,9 @@ fn error_help(message: &str) -> Option<String> {
             "the builtin `{}` is not available in meshgate's Rego engine (regorus); rewrite the rule without it",
             rest.trim()
         ));
+    }
+    if message.contains("memory limit") {
+        return Some("the rule built more data than the memory limit allows (a huge `numbers.range`, a runaway comprehension): make it cheaper, or raise `policy-memory-mb` in meshgate.toml (or --policy-memory-mb)".to_string());
     }
     if message.contains("time limit")
         || message.contains("timed out")
@@ -275,6 +291,9 @@ pub struct EvalOptions {
     pub evaluator: Evaluator,
     /// Time limit of one evaluation call (`policy-timeout-ms`).
     pub timeout: Duration,
+    /// How many bytes one product's evaluation may allocate beyond what the process holds
+    /// when it starts (`policy-memory-mb`); `None`: no limit.
+    pub memory_limit: Option<u64>,
 }
 
 /// Rule that the RVM program of a set evaluates: `[data.a.deny, data.a.warn, …]` (no `with`,
@@ -528,8 +547,13 @@ fn eval_product(
 ) -> Evaluation {
     let values = rule_values(w, data, p, input);
     let queries = &w.prepared.queries;
-    let timeout = w.timeout;
-    let mut out = Evaluation::default();
+    let opts = w.opts;
+    let mut out = Evaluation {
+        out_of_memory: values
+            .iter()
+            .any(|v| v.as_ref().is_err_and(|e| e.contains(MEMORY_EXCEEDED))),
+        ..Evaluation::default()
+    };
     for ((pi, rule, _), result) in queries.each.iter().zip(values) {
         let policy: &Policy = &lib.policies[*pi];
         if out.outcomes.last().map(|(i, _)| i) != Some(pi) {
@@ -543,7 +567,7 @@ fn eval_product(
             policy,
             rule,
             result,
-            timeout,
+            opts,
             &lib.sources,
         );
         out.errored |= errored;
@@ -567,7 +591,7 @@ fn rule_findings(
     policy: &Policy,
     rule: &'static str,
     result: Result<Value, String>,
-    timeout: Duration,
+    opts: &EvalOptions,
     sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
 ) -> bool {
     let error = |message: String, location: Option<Location>| {
@@ -590,11 +614,16 @@ fn rule_findings(
         Ok(v) => v,
         Err(e) => {
             let (loc, message) = split_regorus_error(&e);
-            let message = stable_message(&message, timeout);
-            let location = loc.map(|(file, pos)| {
-                let pos = char_column(sources.get(&file).map(|s| &**s), pos);
-                Location::new(&file, pos, 1)
-            });
+            let message = stable_message(&message, opts);
+            // Errors regorus does not place (a time-out, a memory overrun) are placed at the
+            // rule: each rule has been evaluated on its own by now.
+            let location = match loc {
+                Some((file, pos)) => {
+                    let pos = char_column(sources.get(&file).map(|s| &**s), pos);
+                    Some(Location::new(&file, pos, 1))
+                }
+                None => policy.rule_location(rule, &[]).cloned(),
+            };
             findings.push(error(message, location));
             return true;
         }
@@ -691,8 +720,8 @@ struct Worker<'a> {
     vm: Option<RegoVM>,
     /// Interpreter engine with the `with` module (fallback and reference), made on first use.
     engine: Option<regorus::Engine>,
-    /// Time limit of one evaluation call.
-    timeout: Duration,
+    /// The time and memory limits.
+    opts: &'a EvalOptions,
 }
 
 /// Evaluates every product that parsed against the policy set of its domain, in parallel.
@@ -721,30 +750,78 @@ pub fn evaluate(
             (key, ready)
         })
         .collect();
-    products
-        .par_iter()
-        .map_init(HashMap::<Option<String>, Worker<'_>>::new, |workers, p| {
-            let Some(input) = &p.input else {
-                return Evaluation::default();
-            };
-            let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
-                p.domain.clone()
-            } else {
-                None
-            };
-            let Some(ready) = prepared.get(&key) else {
-                // A set without policies.
-                return Evaluation::default();
-            };
-            let w = workers.entry(key).or_insert_with(|| Worker {
-                prepared: ready,
-                vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
-                engine: None,
-                timeout: opts.timeout,
+    let prepared = &prepared;
+    let mut results: Vec<Evaluation> = with_memory_ceiling(opts.memory_limit, || {
+        products
+            .par_iter()
+            .map_init(HashMap::new, |workers, p| {
+                eval_one(workers, prepared, lib, data, opts, p)
+            })
+            .collect()
+    });
+    // regorus's ceiling is on the whole process: an evaluation that runs away can make the
+    // evaluations running beside it fail too. Each product that hit it is evaluated again
+    // alone, in path order, with a ceiling of its own, so that the verdict is its own and the
+    // same whatever the thread count. (With one thread, every evaluation already ran alone.)
+    let mut workers = HashMap::new();
+    let alone = rayon::current_num_threads() == 1;
+    for (e, p) in results.iter_mut().zip(products) {
+        if e.out_of_memory && !alone {
+            *e = with_memory_ceiling(opts.memory_limit, || {
+                eval_one(&mut workers, prepared, lib, data, opts, p)
             });
-            eval_product(w, data, lib, p, input)
-        })
-        .collect()
+        }
+    }
+    results
+}
+
+/// Evaluates one product with the worker of its set (made on first use).
+fn eval_one<'a>(
+    workers: &mut HashMap<Option<String>, Worker<'a>>,
+    prepared: &'a HashMap<Option<String>, Prepared<'a>>,
+    lib: &Library,
+    data: &Value,
+    opts: &'a EvalOptions,
+    p: &Product,
+) -> Evaluation {
+    let Some(input) = &p.input else {
+        return Evaluation::default();
+    };
+    let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
+        p.domain.clone()
+    } else {
+        None
+    };
+    let Some(ready) = prepared.get(&key) else {
+        // A set without policies.
+        return Evaluation::default();
+    };
+    let w = workers.entry(key).or_insert_with(|| Worker {
+        prepared: ready,
+        vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
+        engine: None,
+        opts,
+    });
+    eval_product(w, data, lib, p, input)
+}
+
+/// Runs `f` with regorus's memory ceiling set `limit` bytes above what the process holds now
+/// (no ceiling when `limit` is `None`), and lifts the ceiling afterwards.
+///
+/// regorus (feature `allocator-memory-limits`) counts live bytes in its global allocator, per
+/// thread, publishing to a process-wide total every 1 MiB of change, and its interpreter
+/// compares that total with the ceiling every few steps and inside builtins that build large
+/// values (`numbers.range`); past it, the evaluation fails with an error.
+fn with_memory_ceiling<R>(limit: Option<u64>, f: impl FnOnce() -> R) -> R {
+    let Some(limit) = limit else {
+        return f();
+    };
+    regorus::flush_thread_memory_counters();
+    let held = regorus_mimalloc::limits::global_allocation_stats_snapshot().allocated;
+    regorus::set_global_memory_limit(Some(held.saturating_add(limit)));
+    let out = f();
+    regorus::set_global_memory_limit(None);
+    out
 }
 
 #[cfg(test)]

@@ -42,8 +42,8 @@ pub const POLICY_ERROR: Rule = Rule {
     id: POLICY_ERROR_ID,
     title: "Policy failed to evaluate",
     severity: Severity::Error,
-    help: "fix the policy (the message gives the Rego error and where it was raised), or raise `policy-timeout-ms` if it ran past its time limit",
-    description: "A Rego policy raised an error on this product (a builtin called with the wrong type, conflicting values of a complete rule, a builtin regorus lacks, a time-out) or returned something that is not a set of messages. The product is not fully checked, so it is in error and the run exits 2: a policy that fails never passes a product.",
+    help: "fix the policy (the message gives the Rego error and where it was raised), or raise `policy-timeout-ms` or `policy-memory-mb` if it ran past its time or memory limit",
+    description: "A Rego policy raised an error on this product (a builtin called with the wrong type, conflicting values of a complete rule, a builtin regorus lacks, a time-out, more memory than `policy-memory-mb`) or returned something that is not a set of messages, or a member without a string `msg` or with an unknown `severity`. The product is not fully checked, so it is in error and the run exits 2: a policy that fails never passes a product.",
 };
 
 /// The id of the warning that a policy returned a member with an unusable `path`.

@@ -383,3 +383,111 @@ fn runtime_errors_are_listed_once_in_errors_and_the_human_output_says_why_exit_2
         human.stdout
     );
 }
+
+#[test]
+fn a_rule_past_the_memory_limit_puts_its_product_in_error_and_the_run_goes_on() {
+    let t = tempfile::tempdir().expect("temp dir");
+    for p in ["a", "b", "c", "d"] {
+        write(
+            t.path(),
+            &format!("domains/orders/products/{p}/dataproduct.yaml"),
+            format!("apiVersion: v1.0.0\nkind: DataProduct\nid: {p}\n"),
+        );
+    }
+    // `b` builds a list of lists step by step (the interpreter's own checks stop it), `d` asks
+    // for one huge range at once (the builtin's check stops it); `c` is fine.
+    write(
+        t.path(),
+        "policies/hog.rego",
+        "package hog\n\
+         \n\
+         deny contains msg if {\n\
+         \tinput.id == \"b\"\n\
+         \txs := [[y | some y in numbers.range(1, 1000)] | some x in numbers.range(1, 1000000)]\n\
+         \tmsg := sprintf(\"%d\", [count(xs)])\n\
+         }\n\
+         \n\
+         deny contains \"fine\" if input.id == \"c\"\n\
+         \n\
+         warn contains msg if {\n\
+         \tinput.id == \"d\"\n\
+         \tmsg := sprintf(\"%d\", [count(numbers.range(1, 50000000))])\n\
+         }\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", ".", "--format", "json"];
+        args.extend(extra);
+        json_in(t.path(), &args)
+    };
+    let (code, doc, stderr) = run(&["--policy-memory-mb", "20", "-j", "2"]);
+    assert_eq!(code, 2, "{stderr}");
+    let status: Vec<&str> = doc["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .map(|p| p["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(status, ["pass", "error", "fail", "error"]);
+    let errors = findings_with_code(&doc, "hog", "policy-error");
+    let placed: Vec<(String, &str, (String, u64, u64))> = errors
+        .iter()
+        .map(|f| {
+            (
+                f["product"].as_str().unwrap_or("").to_string(),
+                f["message"].as_str().unwrap_or(""),
+                line_col(&f["location"]),
+            )
+        })
+        .collect();
+    let msg = "policy failed to evaluate: execution exceeded the memory limit of 20 MiB";
+    let hog = "policies/hog.rego".to_string();
+    assert_eq!(
+        placed,
+        [
+            (
+                "domains/orders/products/b/dataproduct.yaml".to_string(),
+                msg,
+                (hog.clone(), 3, 1)
+            ),
+            (
+                "domains/orders/products/d/dataproduct.yaml".to_string(),
+                msg,
+                (hog.clone(), 11, 1)
+            ),
+        ]
+    );
+    assert!(
+        errors[0]["help"]
+            .as_str()
+            .unwrap_or("")
+            .contains("policy-memory-mb"),
+        "{}",
+        errors[0]
+    );
+    let kinds: Vec<&str> = doc["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds, ["policy-runtime", "policy-runtime"]);
+    // The same verdicts with one thread, and with the limit from meshgate.toml.
+    let (_, one, _) = run(&["--policy-memory-mb", "20", "-j", "1"]);
+    assert_eq!(one, doc);
+    write(t.path(), "meshgate.toml", "policy-memory-mb = 20\n");
+    let (_, configured, _) = run(&[]);
+    assert_eq!(configured, doc);
+    // The flag wins over the file.
+    write(t.path(), "meshgate.toml", "policy-memory-mb = 4096\n");
+    let (_, flagged, _) = run(&["--policy-memory-mb", "20"]);
+    assert_eq!(flagged, doc);
+    write(t.path(), "meshgate.toml", "policy-memory-mb = 0\n");
+    let zero = meshgate_in(t.path(), &["check", "."]);
+    assert_eq!(zero.code, 2);
+    assert!(
+        zero.stderr
+            .contains("meshgate.toml:1:1: policy-memory-mb must be greater than 0"),
+        "{}",
+        zero.stderr
+    );
+}
