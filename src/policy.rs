@@ -559,7 +559,18 @@ fn compile_set(
                                 "recursion is not allowed in Rego (`{}`): a rule or function that refers to itself can run forever; rewrite it without recursion (e.g. with `walk` or `graph.reachable`)",
                                 c.chain.join(" -> ")
                             ),
-                            location: Some(Location::new(&c.file, c.pos, 1)),
+                            location: Some(Location::new(
+                                &c.file,
+                                // regorus counts a tab as 4 columns; meshgate counts characters.
+                                char_column(
+                                    active
+                                        .iter()
+                                        .find(|f| f.source.path == c.file)
+                                        .map(|f| &*f.source.text),
+                                    c.pos,
+                                ),
+                                1,
+                            )),
                         });
                         if let Some(o) = origin {
                             degraded.insert(domain_key(&o));

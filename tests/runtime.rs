@@ -98,6 +98,18 @@ fn columns_in_tab_indented_policies_count_characters_end_to_end() {
         "{}",
         human.stdout
     );
+    // A rejected (recursive) rule whose head is indented: the same conversion.
+    let mesh = mesh_with_policies(&[(
+        "rec.rego",
+        "package rec\n\ndeny contains \"x\" if f(1)\n\n\t\tf(x) := y if {\n\t\ty := f(x)\n}\n",
+    )]);
+    let (code, doc, _) = json_in(mesh.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(code, 2);
+    assert_eq!(doc["errors"][0]["kind"], "policy-rejected");
+    assert_eq!(
+        line_col(&doc["errors"][0]["location"]),
+        ("policies/rec.rego".to_string(), 5, 3)
+    );
 }
 
 /// Runs meshgate in `dir`, killing it if it takes longer than `secs` seconds (then `None`).
