@@ -874,3 +874,93 @@ components:\n  - id: urn:dmb:cmp:x\n    kind: outputport\n    name: Raw\n    out
         assert!(build(&root, Standard::Custom, None).is_none());
     }
 }
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+    use crate::descriptor::{parse, Format, Limits};
+
+    /// Every path to a leaf (and to every node) of `node`, as segments.
+    fn paths(node: &Node, prefix: &mut Vec<PathSeg>, out: &mut Vec<Vec<PathSeg>>) {
+        out.push(prefix.clone());
+        match &node.value {
+            NodeValue::Object(entries) => {
+                for e in entries {
+                    prefix.push(PathSeg::Key(e.key.clone()));
+                    paths(&e.value, prefix, out);
+                    prefix.pop();
+                }
+            }
+            NodeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    prefix.push(PathSeg::Index(i));
+                    paths(item, prefix, out);
+                    prefix.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_view_of_the_fixture_meshes_fits_the_shape() {
+        let mut checked = 0;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+            let path = entry.path();
+            let format = match path.extension().and_then(|e| e.to_str()) {
+                Some("yaml" | "yml") => Format::Yaml,
+                Some("json") => Format::Json,
+                _ => continue,
+            };
+            let Ok(text) = std::fs::read(path) else {
+                continue;
+            };
+            let Ok(root) = parse(&text, format, &Limits::default()) else {
+                continue;
+            };
+            let (standard, version) = Standard::detect(&root);
+            let Some(view) = build(&root, standard, version.as_deref()) else {
+                continue;
+            };
+            let mut all = Vec::new();
+            paths(&view, &mut Vec::new(), &mut all);
+            for p in all {
+                assert_eq!(
+                    check_view_path(&p),
+                    Ok(()),
+                    "{}: view.{}",
+                    path.display(),
+                    format_path(&p)
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 20, "only {checked} views checked");
+    }
+
+    #[test]
+    fn paths_the_view_never_has_are_told_apart() {
+        let p = |s: &str| crate::descriptor::parse_path(s).unwrap();
+        assert_eq!(
+            check_view_path(&p("output_ports[3].sla.anything[2]")),
+            Ok(())
+        );
+        assert_eq!(check_view_path(&p("team.members[0].date_out")), Ok(()));
+        let e = check_view_path(&p("output_port")).unwrap_err();
+        assert!(
+            e.starts_with("the view is an object without a field `output_port`"),
+            "{e}"
+        );
+        let e = check_view_path(&p("output_ports.sla")).unwrap_err();
+        assert_eq!(
+            e,
+            "`view.output_ports` is a list: `sla` selects nothing (use an index, `[0]`)"
+        );
+        let e = check_view_path(&p("team[0]")).unwrap_err();
+        assert_eq!(
+            e,
+            "`view.team` is an object, not a list: `[0]` selects nothing"
+        );
+    }
+}
