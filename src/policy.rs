@@ -74,21 +74,18 @@ impl Policy {
     /// in a definition (whitespace aside) picks it. Without a match: the first definition.
     pub fn rule_location(&self, rule: &str, clues: &[Vec<String>]) -> Option<&Location> {
         let squeeze = |s: &str| s.split_whitespace().collect::<String>();
-        let defs: Vec<(&RuleDefinition, String)> = self
-            .definitions
-            .iter()
-            .filter(|d| d.rule == rule)
-            .map(|d| (d, squeeze(&d.text)))
-            .collect();
+        let defs = self.definitions.iter().filter(|d| d.rule == rule);
+        let first = defs.clone().next();
         clues
             .iter()
             .filter(|clue| !clue.is_empty())
             .find_map(|clue| {
-                defs.iter()
-                    .find(|(_, text)| clue.iter().all(|w| text.contains(&squeeze(w))))
+                let words: Vec<String> = clue.iter().map(|w| squeeze(w)).collect();
+                defs.clone()
+                    .find(|d| words.iter().all(|w| d.text.contains(w.as_str())))
             })
-            .or(defs.first())
-            .map(|(d, _)| &d.location)
+            .or(first)
+            .map(|d| &d.location)
     }
 
     /// The severity of a member of `rule` that does not set its own.

@@ -66,7 +66,8 @@ pub struct RuleDefinition {
     pub rule: &'static str,
     /// Its head, with the column in characters.
     pub location: Location,
-    /// The definition's source text (head and bodies).
+    /// The definition's source text (head and bodies) without whitespace, for
+    /// [`crate::policy::Policy::rule_location`].
     pub text: String,
 }
 
@@ -112,7 +113,7 @@ pub fn rule_definitions(
                     char_column(Some(source), pos),
                     name.text().chars().count() as u32,
                 ),
-                text: span.text().to_string(),
+                text: span.text().split_whitespace().collect(),
             });
         }
     }
