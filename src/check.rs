@@ -15,7 +15,7 @@ use crate::scope::{in_scope, Scope};
 pub struct CheckOptions {
     /// Where the mesh is and how to read it.
     pub load: LoadSettings,
-    /// Worker threads (`None`: one per core).
+    /// Worker threads (`None` or 0: one per core; at most [`THREADS_PER_CORE`] per core).
     pub threads: Option<usize>,
     /// Lowest severity that fails the run (`None`: never fail on findings).
     pub fail_on: Option<Severity>,
@@ -30,15 +30,44 @@ pub struct CheckOptions {
     /// What `time.now_ns()` returns in every policy, in nanoseconds since the Unix epoch
     /// (`--now`); `None`: the clock when the check starts, read once.
     pub now_ns: Option<i64>,
+    /// Memory limit of one product's evaluation in MiB (`--policy-memory-mb`); `None`: the
+    /// configuration's `policy-memory-mb`.
+    pub policy_memory_mb: Option<u64>,
 }
 
-/// Builds a thread pool with large stacks (deep policies and documents recurse).
-pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fatal> {
-    let mut b = rayon::ThreadPoolBuilder::new().stack_size(64 << 20);
-    if let Some(n) = threads {
-        b = b.num_threads(n.max(1));
+/// How many threads per core meshgate uses at most: evaluation is CPU-bound, and the loading
+/// phase waits on the disk a little, so a few threads per core can help there; beyond that,
+/// threads only cost (each reserves a 64 MiB stack: `--threads 5000` took 17 s to set up on
+/// 16 products, `--threads 100000` ran out of memory mappings and panicked).
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The worker threads to use for `requested` (`None` or `Some(0)`: one per core), and, when
+/// the request was cut down to [`THREADS_PER_CORE`] per core, a note saying so.
+pub fn worker_threads(requested: Option<usize>) -> (usize, Option<String>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let most = cores.saturating_mul(THREADS_PER_CORE);
+    match requested {
+        None | Some(0) => (cores, None),
+        Some(n) if n > most => (
+            most,
+            Some(format!(
+                "--threads {n} is more than this machine can use: using {most} ({THREADS_PER_CORE} per core, {cores} core{})",
+                if cores == 1 { "" } else { "s" }
+            )),
+        ),
+        Some(n) => (n, None),
     }
-    b.build().map_err(|e| Fatal::Threads(e.to_string()))
+}
+
+/// Builds a thread pool with large stacks (deep policies and documents recurse), of
+/// [`worker_threads`] threads.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Fatal> {
+    let (n, _) = worker_threads(threads);
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(64 << 20)
+        .num_threads(n)
+        .build()
+        .map_err(|e| Fatal::Threads(e.to_string()))
 }
 
 /// Runs the whole check.
@@ -110,6 +139,11 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         evaluator: opts.evaluator,
         timeout,
         now_ns: opts.now_ns.unwrap_or_else(clock_ns),
+        memory_limit: Some(
+            opts.policy_memory_mb
+                .unwrap_or(mesh.config.policy_memory_mb)
+                .saturating_mul(1 << 20),
+        ),
     };
     let evaluations = engine::evaluate(&mesh.products, &selected, &lib, &data, &eval);
     timings.phase("evaluate");

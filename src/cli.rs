@@ -105,7 +105,7 @@ enum Command {
         /// Lowest severity that fails the run (exit code 1).
         #[arg(long, value_enum, default_value_t = FailOn::Error)]
         fail_on: FailOn,
-        /// Worker threads (default: one per core).
+        /// Worker threads (default, or 0: one per core; at most 4 per core are used).
         #[arg(long, short = 'j', value_name = "N")]
         threads: Option<usize>,
         #[command(flatten)]
@@ -136,6 +136,10 @@ enum Command {
         /// every product.
         #[arg(long, value_name = "RFC3339", value_parser = crate::rego::parse_rfc3339_ns)]
         now: Option<i64>,
+        /// Memory one product's evaluation may allocate, in MiB; past it the product is in
+        /// error. Overrides `policy-memory-mb` of meshgate.toml (default 1024).
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+        policy_memory_mb: Option<u64>,
     },
     /// Explain a finding's code (`meshgate.parse/syntax`, `governance.ownership/…`) or a policy
     /// id: what it checks and how to fix it. Without CODE, list every rule.
@@ -184,13 +188,28 @@ fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     }
 }
 
+/// Why a command stopped early.
+enum Stop {
+    /// An error, printed once by [`run`]: exit 2.
+    Error(String),
+    /// Standard output was closed by its reader (`meshgate check | head`): as ripgrep does, a
+    /// quiet exit 0, since the reader asked for no more.
+    PipeClosed,
+}
+
+impl From<String> for Stop {
+    fn from(e: String) -> Stop {
+        Stop::Error(e)
+    }
+}
+
 /// Lets `render` write to FILE (created) or to standard output, buffered and streamed (a
 /// report of a large mesh is tens of megabytes: no copy of it is kept in memory). A closed
-/// standard output (`meshgate check | head`) is not an error.
+/// standard output stops the command quietly ([`Stop::PipeClosed`]).
 fn write_output(
     output: Option<&PathBuf>,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), String> {
+) -> Result<(), Stop> {
     match output {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -198,15 +217,18 @@ fn write_output(
             let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
             render(&mut w)
                 .and_then(|_| w.flush())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                .map_err(|e| Stop::Error(format!("cannot write {}: {e}", path.display())))
         }
         None => {
             let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             match render(&mut w).and_then(|_| w.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(format!("cannot write output: {e}"))
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    // The buffer still holds bytes it would try again to write when dropped.
+                    let (_, _) = w.into_parts();
+                    Err(Stop::PipeClosed)
                 }
-                _ => Ok(()),
+                Err(e) => Err(Stop::Error(format!("cannot write output: {e}"))),
             }
         }
     }
@@ -297,6 +319,7 @@ pub fn run(cli: Cli) -> u8 {
             list_products,
             evaluator,
             now,
+            policy_memory_mb,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -305,9 +328,13 @@ pub fn run(cli: Cli) -> u8 {
                     return 2;
                 }
             };
+            let (threads, note) = check::worker_threads(threads);
+            if let Some(note) = note {
+                eprintln!("meshgate: note: {note}");
+            }
             let opts = CheckOptions {
                 load: mesh.settings(&target.root),
-                threads,
+                threads: Some(threads),
                 fail_on: fail_on.threshold(),
                 parse_only,
                 evaluator: match evaluator {
@@ -317,6 +344,7 @@ pub fn run(cli: Cli) -> u8 {
                 allow_empty,
                 scopes: target.scopes.clone(),
                 now_ns: now,
+                policy_memory_mb,
             };
             if list_products {
                 run_list(&opts, format, output.as_ref())
@@ -349,10 +377,14 @@ pub fn run(cli: Cli) -> u8 {
         ),
         Command::Explain { code, repo, mesh } => run_explain(code.as_deref(), &repo, &mesh),
     };
-    result.unwrap_or_else(|e| {
-        eprintln!("meshgate: error: {e}");
-        2
-    })
+    match result {
+        Ok(code) => code,
+        Err(Stop::PipeClosed) => 0,
+        Err(Stop::Error(e)) => {
+            eprintln!("meshgate: error: {e}");
+            2
+        }
+    }
 }
 
 /// `meshgate check --list-products`.
@@ -360,7 +392,7 @@ fn run_list(
     opts: &CheckOptions,
     format: report::Format,
     output: Option<&PathBuf>,
-) -> Result<u8, String> {
+) -> Result<u8, Stop> {
     let listing = check::list_products(opts).map_err(|e| e.to_string())?;
     write_output(output, |w| report::list::render(format, &listing, w))?;
     for e in &listing.errors {
@@ -375,7 +407,7 @@ fn run_check(
     format: report::Format,
     output: Option<&PathBuf>,
     render_opts: &RenderOptions,
-) -> Result<u8, String> {
+) -> Result<u8, Stop> {
     if opts.evaluator == Evaluator::Vm && !opts.parse_only {
         eprintln!(
             "meshgate: warning: --evaluator vm does not report runtime errors inside rules (regorus's VM treats them as the rule not matching): a policy that errors may pass"
@@ -392,7 +424,7 @@ fn run_check(
 }
 
 /// `meshgate explain`.
-fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> Result<u8, String> {
+fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> Result<u8, Stop> {
     let root = scope::resolve(repo).map_err(|e| e.to_string())?.root;
     let pool = check::thread_pool(None).map_err(|e| e.to_string())?;
     let catalog = pool.install(|| {
@@ -419,10 +451,10 @@ fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> R
                     .cloned()
                     .collect();
                 if rules.is_empty() {
-                    return Err(format!(
+                    return Err(Stop::Error(format!(
                         "no rule or policy `{code}` in the mesh at {} (run `meshgate explain` to list them, or pass the mesh with --repo)",
                         repo.display()
-                    ));
+                    )));
                 }
                 write_output(None, |w| explain::render_list(&rules, w))?;
                 Ok(0)
@@ -444,7 +476,7 @@ fn run_inspect(
     repo: Option<&std::path::Path>,
     mode: InspectMode,
     args: &MeshArgs,
-) -> Result<u8, String> {
+) -> Result<u8, Stop> {
     let settings = args.settings(path);
     let doc = if mode.bundle {
         let pool = check::thread_pool(None).map_err(|e| e.to_string())?;
@@ -479,7 +511,7 @@ fn run_inspect(
         found.doc
     };
     write_output(None, |w| {
-        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::other)?;
+        serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::from)?;
         writeln!(w)
     })?;
     Ok(0)

@@ -50,6 +50,8 @@ pub struct Config {
     pub max_descriptor_bytes: u64,
     /// Time limit of one evaluation call, in milliseconds (see README, "The time limit").
     pub policy_timeout_ms: u64,
+    /// Memory one product's evaluation may allocate, in MiB (see README, "The memory limit").
+    pub policy_memory_mb: u64,
     /// Accept duplicate keys in descriptors (the last value wins) with a warning.
     pub lenient_keys: bool,
     /// Resolve `$ref`s in descriptors (local files and JSON pointers; never the network).
@@ -70,6 +72,7 @@ impl Default for Config {
             policies: vec!["policies".to_string()],
             max_descriptor_bytes: 10 * 1024 * 1024,
             policy_timeout_ms: 5_000,
+            policy_memory_mb: 1024,
             lenient_keys: false,
             resolve_refs: true,
             allow_empty: false,
@@ -126,6 +129,13 @@ impl Config {
                 file: file.to_string(),
                 pos: pos_of_offset(text, text.find("policy-timeout-ms").unwrap_or(0)),
                 message: "policy-timeout-ms must be greater than 0".to_string(),
+            });
+        }
+        if config.policy_memory_mb == 0 {
+            return Err(ConfigError {
+                file: file.to_string(),
+                pos: pos_of_offset(text, text.find("policy-memory-mb").unwrap_or(0)),
+                message: "policy-memory-mb must be greater than 0".to_string(),
             });
         }
         Ok(config)

@@ -11,12 +11,13 @@ use regorus::{CompiledPolicy, Value};
 
 use crate::data::{self, WITH_PRODUCT};
 use crate::descriptor::{format_path, parse_path, PathSeg};
-use crate::findings::{Finding, Location, Severity};
+use crate::findings::{Finding, Location, Severity, POLICY_POLICY};
 use crate::model::Outcome;
-use crate::policy::{exception_name, Library, Policy, PolicySet, EXCEPTION_RULE};
+use crate::policy::{exception_name, Library, Origin, Policy, PolicySet, EXCEPTION_RULE};
 use crate::product::Product;
 use crate::rego::{char_column, execution_timer, split_regorus_error};
-use crate::rules::POLICY_ERROR_ID;
+use crate::rules::{BAD_PATH, POLICY_ERROR_ID};
+use crate::view::check_view_path;
 
 /// What evaluating one product produced.
 #[derive(Debug, Default)]
@@ -33,52 +34,163 @@ pub struct Evaluation {
     /// The outcome of every policy of the product's set: (index into [`Library::policies`],
     /// outcome), in set order. Empty when the product was not evaluated.
     pub outcomes: Vec<(usize, Outcome)>,
+    /// Whether an evaluation passed the memory ceiling (maybe because of another product
+    /// evaluated at the same time: it is then evaluated again, alone).
+    pub out_of_memory: bool,
 }
 
-fn member_path(v: &Value) -> Option<Vec<PathSeg>> {
-    match v {
-        Value::String(s) => parse_path(s).ok(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::String(s) => Some(PathSeg::Key(s.to_string())),
-                Value::Number(_) => i.as_u64().ok().map(|n| PathSeg::Index(n as usize)),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
+/// A value as JSON for a message, cut to a readable length.
+fn short_json(v: &Value) -> String {
+    let text = serde_json::to_string(v).unwrap_or_default();
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
     }
 }
 
+/// A member's `path`: the field path when it is one, and what is wrong with it, if anything.
+/// A well-formed path to a field the descriptor lacks is fine (it points at the nearest
+/// parent); a path into the view must name a field the view can have (if it does not, it is
+/// still used, and points at the nearest parent).
+fn member_path(v: &Value) -> (Option<Vec<PathSeg>>, Option<String>) {
+    match parse_member_path(v) {
+        Err(why) => (None, Some(why)),
+        Ok(path) => {
+            let bad = match path.split_first() {
+                Some((PathSeg::Key(k), rest)) if k == "view" => check_view_path(rest)
+                    .err()
+                    .map(|e| format!("`path` {} names no field of the view: {e}", short_json(v))),
+                _ => None,
+            };
+            (Some(path), bad)
+        }
+    }
+}
+
+fn parse_member_path(v: &Value) -> Result<Vec<PathSeg>, String> {
+    let path = match v {
+        Value::String(s) => {
+            parse_path(s).map_err(|e| format!("`path` {} is not a field path: {e}", short_json(v)))?
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(PathSeg::Key(s.to_string())),
+                Value::Number(_) if item.as_u64().is_ok() => item
+                    .as_u64()
+                    .map(|n| PathSeg::Index(usize::try_from(n).unwrap_or(usize::MAX)))
+                    .map_err(|e| e.to_string()),
+                other => Err(format!(
+                    "`path` {} is not a field path: item {i} is {}, where a key (a string) or an index (an integer from 0) is expected",
+                    short_json(v),
+                    short_json(other)
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        other => {
+            return Err(format!(
+                "`path` {} is neither a string (\"team.members[0].role\") nor an array of keys and indexes ([\"team\", \"members\", 0, \"role\"])",
+                short_json(other)
+            ))
+        }
+    };
+    Ok(path)
+}
+
+/// A member of a policy's set, read.
 struct Member {
     msg: String,
     path: Option<Vec<PathSeg>>,
+    /// Why `path` is not usable, when it is not (the member is still reported), and the
+    /// `path` as JSON.
+    bad_path: Option<(String, String)>,
     id: Option<String>,
     severity: Option<Severity>,
 }
 
-fn member(v: &Value) -> Result<Member, String> {
+/// A member that breaks the policy contract: what is wrong, and JSON snippets of it (its keys,
+/// a bad value) that pick out the rule definition that produced it.
+struct BadMember {
+    why: String,
+    words: Vec<String>,
+}
+
+/// `v` as compact JSON (a Rego literal writes keys and strings the same way).
+fn json(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn member(v: &Value) -> Result<Member, BadMember> {
     match v {
         Value::String(s) => Ok(Member {
             msg: s.to_string(),
             path: None,
+            bad_path: None,
             id: None,
             severity: None,
         }),
         Value::Object(obj) => {
             let get = |k: &str| obj.get(&Value::from(k));
+            let keys: Vec<String> = obj
+                .keys()
+                .map(|k| match k {
+                    Value::String(s) => s.to_string(),
+                    other => short_json(other),
+                })
+                .collect();
+            let key_words: Vec<String> = obj.keys().map(json).collect();
             let msg = match get("msg") {
                 Some(Value::String(s)) => s.to_string(),
-                _ => return Err("an object member without a string `msg` field".to_string()),
+                found => {
+                    let why = match found {
+                        Some(m) => format!(
+                            "an object member whose `msg` is {}: `msg` must be a string",
+                            short_json(m)
+                        ),
+                        None => format!(
+                            "an object member without `msg`: object members need `msg` (a string); found keys: {}",
+                            if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                        ),
+                    };
+                    return Err(BadMember {
+                        why,
+                        words: key_words,
+                    });
+                }
             };
             let severity = match get("severity") {
-                Some(Value::String(s)) => Some(s.parse::<Severity>()?),
-                Some(_) => return Err("a `severity` that is not a string".to_string()),
+                Some(Value::String(s)) => Some(s.parse::<Severity>().map_err(|_| BadMember {
+                    why: format!(
+                        "a member with `severity` \"{s}\": expected error, warning or info"
+                    ),
+                    words: vec![
+                        json(&Value::from("severity")),
+                        json(&Value::from(s.as_ref())),
+                    ],
+                })?),
+                Some(other) => {
+                    return Err(BadMember {
+                        why: format!(
+                        "a member with `severity` {}: expected the string error, warning or info",
+                        short_json(other)
+                    ),
+                        words: vec![json(&Value::from("severity")), json(other)],
+                    })
+                }
                 None => None,
+            };
+            let (path, bad_path) = match get("path") {
+                Some(raw) => {
+                    let (path, why) = member_path(raw);
+                    (path, why.map(|w| (w, json(raw))))
+                }
+                None => (None, None),
             };
             Ok(Member {
                 msg,
-                path: get("path").and_then(member_path),
+                path,
+                bad_path,
                 id: match get("id") {
                     Some(Value::String(s)) => Some(s.to_string()),
                     _ => None,
@@ -86,20 +198,31 @@ fn member(v: &Value) -> Result<Member, String> {
                 severity,
             })
         }
-        other => Err(format!(
-            "a member that is neither a string nor an object with `msg`: {}",
-            other.to_json_str().unwrap_or_default()
-        )),
+        other => Err(BadMember {
+            why: format!(
+                "a member that is neither a string nor an object with `msg`: {}",
+                short_json(other)
+            ),
+            words: Vec::new(),
+        }),
     }
 }
 
-/// Drops run-dependent details (elapsed and remaining time) so output is deterministic: a
-/// time-out is reported with the configured limit.
-fn stable_message(message: &str, timeout: Duration) -> String {
+/// The start of regorus's message when an evaluation passes the memory ceiling.
+const MEMORY_EXCEEDED: &str = "execution exceeded memory limit";
+
+/// Drops run-dependent details (elapsed time, bytes in use) so output is deterministic: a
+/// time-out or a memory overrun is reported with the configured limit.
+fn stable_message(message: &str, opts: &EvalOptions) -> String {
     if message.starts_with("execution exceeded time limit") {
         format!(
             "execution exceeded the time limit of {} ms",
-            timeout.as_millis()
+            opts.timeout.as_millis()
+        )
+    } else if message.starts_with(MEMORY_EXCEEDED) {
+        format!(
+            "execution exceeded the memory limit of {} MiB",
+            opts.memory_limit.unwrap_or(0) >> 20
         )
     } else {
         message.to_string()
@@ -113,6 +236,9 @@ fn error_help(message: &str) -> Option<String> {
             "the builtin `{}` is not available in meshgate's Rego engine (regorus); rewrite the rule without it",
             rest.trim()
         ));
+    }
+    if message.contains("memory limit") {
+        return Some("the rule built more data than the memory limit allows (a huge `numbers.range`, a runaway comprehension): make it cheaper, or raise `policy-memory-mb` in meshgate.toml (or --policy-memory-mb)".to_string());
     }
     if message.contains("time limit")
         || message.contains("timed out")
@@ -171,6 +297,9 @@ pub struct EvalOptions {
     /// What `time.now_ns()` returns, the same for every product of the run (`--now`, else the
     /// clock when the run started): date rules are reproducible within a run and testable.
     pub now_ns: i64,
+    /// How many bytes one product's evaluation may allocate beyond what the process holds
+    /// when it starts (`policy-memory-mb`); `None`: no limit.
+    pub memory_limit: Option<u64>,
 }
 
 /// The builtin whose value [`EvalOptions::now_ns`] fixes.
@@ -456,7 +585,7 @@ fn rule_values(
         let _ = engine.add_policy("<meshgate>".to_string(), queries.module.clone());
         // The interpreter looks extensions up before builtins (a policy's own `with
         // time.now_ns as …` still wins). A fresh engine has none, so this cannot fail.
-        let now = Value::from(w.now_ns);
+        let now = Value::from(w.opts.now_ns);
         let _ = engine.add_extension(
             NOW_NS.to_string(),
             0,
@@ -492,8 +621,13 @@ fn eval_product(
 ) -> Evaluation {
     let values = rule_values(w, data, p, input);
     let queries = &w.prepared.queries;
-    let timeout = w.timeout;
-    let mut out = Evaluation::default();
+    let opts = w.opts;
+    let mut out = Evaluation {
+        out_of_memory: values
+            .iter()
+            .any(|v| v.as_ref().is_err_and(|e| e.contains(MEMORY_EXCEEDED))),
+        ..Evaluation::default()
+    };
     // The rule names (see `exception_name`) the current policy's `exception` excepts.
     let mut excepted: Vec<String> = Vec::new();
     for ((pi, target, _), result) in queries.each.iter().zip(values) {
@@ -505,7 +639,7 @@ fn eval_product(
         }
         let findings_before = out.findings.len();
         let errored = match *target {
-            Target::Exception => match exception_names(p, policy, result, timeout, &lib.sources) {
+            Target::Exception => match exception_names(p, policy, result, opts, &lib.sources) {
                 Ok(names) => {
                     excepted = names;
                     false
@@ -525,7 +659,7 @@ fn eval_product(
                     policy,
                     rule,
                     result,
-                    timeout,
+                    opts,
                     &lib.sources,
                 );
                 // A rule the product is excepted from reports its members as excepted; its
@@ -575,21 +709,26 @@ fn error_finding(
     }
 }
 
-/// The error of a failed evaluation, located in the policy when regorus says where.
+/// The error of a failed evaluation, located in the policy where regorus says; errors regorus
+/// does not place (a time-out, a memory overrun) are placed at the rule: each rule has been
+/// evaluated on its own by now.
 fn evaluation_error(
     p: &Product,
     policy: &Policy,
     rule: &str,
     error: &str,
-    timeout: Duration,
+    opts: &EvalOptions,
     sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
 ) -> Finding {
     let (loc, message) = split_regorus_error(error);
-    let message = stable_message(&message, timeout);
-    let location = loc.map(|(file, pos)| {
-        let pos = char_column(sources.get(&file).map(|s| &**s), pos);
-        Location::new(&file, pos, 1)
-    });
+    let message = stable_message(&message, opts);
+    let location = match loc {
+        Some((file, pos)) => {
+            let pos = char_column(sources.get(&file).map(|s| &**s), pos);
+            Some(Location::new(&file, pos, 1))
+        }
+        None => policy.rule_location(rule, &[]).cloned(),
+    };
     error_finding(p, policy, rule, message, location)
 }
 
@@ -601,7 +740,7 @@ fn exception_names(
     p: &Product,
     policy: &Policy,
     result: Result<Value, String>,
-    timeout: Duration,
+    opts: &EvalOptions,
     sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
 ) -> Result<Vec<String>, Box<Finding>> {
     let value = result.map_err(|e| {
@@ -610,7 +749,7 @@ fn exception_names(
             policy,
             EXCEPTION_RULE,
             &e,
-            timeout,
+            opts,
             sources,
         ))
     })?;
@@ -674,13 +813,13 @@ fn rule_findings(
     policy: &Policy,
     rule: &str,
     result: Result<Value, String>,
-    timeout: Duration,
+    opts: &EvalOptions,
     sources: &std::collections::BTreeMap<String, std::sync::Arc<str>>,
 ) -> bool {
     let value = match result {
         Ok(v) => v,
         Err(e) => {
-            errors.push(evaluation_error(p, policy, rule, &e, timeout, sources));
+            errors.push(evaluation_error(p, policy, rule, &e, opts, sources));
             return true;
         }
     };
@@ -695,9 +834,9 @@ fn rule_findings(
                 rule,
                 format!(
                     "`{rule}` must be a set of messages (`{rule} contains msg if …`), got {} (conftest would count it as passed)",
-                    other.to_json_str().unwrap_or_default()
+                    short_json(other)
                 ),
-                None,
+                policy.rule_location(rule, &[]).cloned(),
             ));
             return true;
         }
@@ -706,6 +845,9 @@ fn rule_findings(
     for m in items {
         match member(m) {
             Ok(m) => {
+                if let Some((why, raw)) = &m.bad_path {
+                    errors.push(bad_path_finding(policy, rule, why, raw));
+                }
                 let location = p.locate(m.path.as_deref().unwrap_or(&[]));
                 members.push(Finding {
                     product: Some(p.path.clone()),
@@ -721,19 +863,50 @@ fn rule_findings(
                     fingerprint: String::new(),
                 });
             }
-            Err(why) => {
+            Err(bad) => {
+                let location = policy.rule_location(rule, &[bad.words]).cloned();
                 errors.push(error_finding(
                     p,
                     policy,
                     rule,
-                    format!("`{rule}` returned {why}"),
-                    None,
+                    format!("`{rule}` returned {}", bad.why),
+                    location,
                 ));
                 errored = true;
             }
         }
     }
     errored
+}
+
+/// The warning that a policy returned a member with an unusable `path`: on the policy (at the
+/// rule's definition), not on the product, so that it is reported once however many products
+/// it concerns (identical findings are merged when the report is assembled).
+fn bad_path_finding(policy: &Policy, rule: &str, why: &str, raw: &str) -> Finding {
+    Finding {
+        product: None,
+        domain: match &policy.origin {
+            Origin::Global => None,
+            Origin::Domain(d) => Some(d.clone()),
+        },
+        policy: POLICY_POLICY.to_string(),
+        rule: BAD_PATH.to_string(),
+        id: Some(BAD_PATH.to_string()),
+        severity: Severity::Warning,
+        message: format!(
+            "`{rule}` of policy `{}` returned a member whose {why}; the finding is reported at the nearest field that exists (else the descriptor's start)",
+            policy.package
+        ),
+        path: None,
+        location: policy
+            .rule_location(
+                rule,
+                &[vec![raw.to_string()], vec![json(&Value::from("path"))]],
+            )
+            .cloned(),
+        help: None,
+        fingerprint: String::new(),
+    }
 }
 
 /// A policy set made ready once, before the workers start: its queries and, with the VM, its
@@ -751,10 +924,8 @@ struct Worker<'a> {
     vm: Option<RegoVM>,
     /// Interpreter engine with the `with` module (fallback and reference), made on first use.
     engine: Option<regorus::Engine>,
-    /// Time limit of one evaluation call.
-    timeout: Duration,
-    /// What `time.now_ns()` returns.
-    now_ns: i64,
+    /// The time and memory limits.
+    opts: &'a EvalOptions,
 }
 
 /// Evaluates every selected product that parsed (`selected[i]` for `products[i]`) against the
@@ -784,35 +955,82 @@ pub fn evaluate(
             (key, ready)
         })
         .collect();
-    products
-        .par_iter()
-        .zip(selected)
-        .map_init(
-            HashMap::<Option<String>, Worker<'_>>::new,
-            |workers, (p, &selected)| {
-                let Some(input) = p.input.as_ref().filter(|_| selected) else {
+    let prepared = &prepared;
+    let mut results: Vec<Evaluation> = with_memory_ceiling(opts.memory_limit, || {
+        products
+            .par_iter()
+            .zip(selected)
+            .map_init(HashMap::new, |workers, (p, &selected)| {
+                if !selected {
                     return Evaluation::default();
-                };
-                let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
-                    p.domain.clone()
-                } else {
-                    None
-                };
-                let Some(ready) = prepared.get(&key) else {
-                    // A set without policies.
-                    return Evaluation::default();
-                };
-                let w = workers.entry(key).or_insert_with(|| Worker {
-                    prepared: ready,
-                    vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
-                    engine: None,
-                    timeout: opts.timeout,
-                    now_ns: opts.now_ns,
-                });
-                eval_product(w, data, lib, p, input)
-            },
-        )
-        .collect()
+                }
+                eval_one(workers, prepared, lib, data, opts, p)
+            })
+            .collect()
+    });
+    // regorus's ceiling is on the whole process: an evaluation that runs away can make the
+    // evaluations running beside it fail too. Each product that hit it is evaluated again
+    // alone, in path order, with a ceiling of its own, so that the verdict is its own and the
+    // same whatever the thread count. (With one thread, every evaluation already ran alone.)
+    let mut workers = HashMap::new();
+    let alone = rayon::current_num_threads() == 1;
+    for (e, p) in results.iter_mut().zip(products) {
+        if e.out_of_memory && !alone {
+            *e = with_memory_ceiling(opts.memory_limit, || {
+                eval_one(&mut workers, prepared, lib, data, opts, p)
+            });
+        }
+    }
+    results
+}
+
+/// Evaluates one product with the worker of its set (made on first use).
+fn eval_one<'a>(
+    workers: &mut HashMap<Option<String>, Worker<'a>>,
+    prepared: &'a HashMap<Option<String>, Prepared<'a>>,
+    lib: &Library,
+    data: &Value,
+    opts: &'a EvalOptions,
+    p: &Product,
+) -> Evaluation {
+    let Some(input) = &p.input else {
+        return Evaluation::default();
+    };
+    let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
+        p.domain.clone()
+    } else {
+        None
+    };
+    let Some(ready) = prepared.get(&key) else {
+        // A set without policies.
+        return Evaluation::default();
+    };
+    let w = workers.entry(key).or_insert_with(|| Worker {
+        prepared: ready,
+        vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
+        engine: None,
+        opts,
+    });
+    eval_product(w, data, lib, p, input)
+}
+
+/// Runs `f` with regorus's memory ceiling set `limit` bytes above what the process holds now
+/// (no ceiling when `limit` is `None`), and lifts the ceiling afterwards.
+///
+/// regorus (feature `allocator-memory-limits`) counts live bytes in its global allocator, per
+/// thread, publishing to a process-wide total every 1 MiB of change, and its interpreter
+/// compares that total with the ceiling every few steps and inside builtins that build large
+/// values (`numbers.range`); past it, the evaluation fails with an error.
+fn with_memory_ceiling<R>(limit: Option<u64>, f: impl FnOnce() -> R) -> R {
+    let Some(limit) = limit else {
+        return f();
+    };
+    regorus::flush_thread_memory_counters();
+    let held = regorus_mimalloc::limits::global_allocation_stats_snapshot().allocated;
+    regorus::set_global_memory_limit(Some(held.saturating_add(limit)));
+    let out = f();
+    regorus::set_global_memory_limit(None);
+    out
 }
 
 #[cfg(test)]

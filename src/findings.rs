@@ -100,6 +100,8 @@ pub const POLICY_PARSE: &str = "meshgate.parse";
 pub const POLICY_LAYOUT: &str = "meshgate.layout";
 /// Policy id of built-in `$ref` resolution checks.
 pub const POLICY_REF: &str = "meshgate.ref";
+/// Policy id of checks on what Rego policies return (a member with an unusable `path`).
+pub const POLICY_POLICY: &str = "meshgate.policy";
 /// Policy id of the note that a file is a template and was skipped.
 pub const POLICY_TEMPLATE: &str = "meshgate.template";
 
@@ -212,6 +214,10 @@ pub enum ErrorKind {
     PolicyRejected,
     /// A policy file that could not be read (permissions, not UTF-8).
     Io,
+    /// A policy that failed while being evaluated (a runtime error, a time-out, a member that
+    /// breaks the policy contract): one entry per distinct (policy, location, message), however
+    /// many products it failed on.
+    PolicyRuntime,
 }
 
 /// A problem that stops part of the check from being done as asked (exit code 2).

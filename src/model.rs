@@ -9,7 +9,8 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 use crate::descriptor::{Format, Standard};
-use crate::findings::{sort_findings, Finding, RunError, Severity};
+use crate::findings::{sort_findings, ErrorKind, Finding, Location, RunError, Severity};
+use crate::rules::POLICY_ERROR_ID;
 
 /// What a product's findings say about it. A fact about the product, independent of
 /// `--fail-on` (which decides only the exit code).
@@ -294,7 +295,7 @@ pub struct Report {
     pub products: Vec<ProductReport>,
     /// Every policy that was evaluated.
     pub policies: Vec<PolicyReport>,
-    /// Run-level errors (policies that did not load).
+    /// Run-level errors: policies that did not load or failed at run time, unreadable paths.
     pub errors: Vec<RunError>,
     /// Totals.
     pub summary: Summary,
@@ -357,6 +358,8 @@ impl Report {
         assign_fingerprints(&mut findings);
         sort_findings(&mut excepted);
         assign_fingerprints(&mut excepted);
+        let mut errors = errors;
+        errors.extend(runtime_errors(&findings));
         // A built-in finding without help of its own gets its rule's.
         for f in findings.iter_mut().filter(|f| f.help.is_none()) {
             if let Some(rule) = crate::rules::find(&f.code()) {
@@ -479,6 +482,39 @@ impl Report {
             0
         }
     }
+}
+
+/// The run errors of policies that failed at run time: one per distinct (policy, location,
+/// message) among the `policy-error` findings, saying on how many products and on which
+/// first (in report order), rather than one per product, which would flood the list.
+fn runtime_errors(findings: &[Finding]) -> Vec<RunError> {
+    const PREFIX: &str = "policy failed to evaluate: ";
+    let mut seen: BTreeMap<(&str, &Option<Location>, &str), (usize, &str)> = BTreeMap::new();
+    for f in findings {
+        if f.id.as_deref() != Some(POLICY_ERROR_ID) {
+            continue;
+        }
+        let Some(product) = f.product.as_deref() else {
+            continue;
+        };
+        let message = f.message.strip_prefix(PREFIX).unwrap_or(&f.message);
+        seen.entry((&f.policy, &f.location, message))
+            .and_modify(|(n, _)| *n += 1)
+            .or_insert((1, product));
+    }
+    seen.into_iter()
+        .map(|((policy, location, message), (n, first))| RunError {
+            kind: ErrorKind::PolicyRuntime,
+            message: if n == 1 {
+                format!("policy `{policy}` failed to evaluate on {first}: {message}")
+            } else {
+                format!(
+                    "policy `{policy}` failed to evaluate on {n} products (the first: {first}): {message}"
+                )
+            },
+            location: location.clone(),
+        })
+        .collect()
 }
 
 /// 64-bit FNV-1a: small, stable across platforms and releases (unlike `std`'s hasher).

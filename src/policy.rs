@@ -8,7 +8,9 @@ use regorus::Engine;
 
 use crate::descriptor::{self, Limits, NodeValue, Pos};
 use crate::findings::{ErrorKind, Location, RunError, Severity};
-use crate::rego::{char_column, execution_timer, new_engine, split_regorus_error};
+use crate::rego::{
+    char_column, execution_timer, new_engine, rule_definitions, split_regorus_error, RuleDefinition,
+};
 
 /// The rule families that make a package a policy, in evaluation order. As in conftest, a
 /// rule belongs to a family when its name is the family's or the family's followed by
@@ -99,6 +101,8 @@ pub struct Policy {
     pub exceptions: bool,
     /// Its annotations.
     pub metadata: Metadata,
+    /// Where each of its rules is defined, in file then source order.
+    pub definitions: Vec<RuleDefinition>,
 }
 
 impl Metadata {
@@ -138,6 +142,26 @@ impl Metadata {
 }
 
 impl Policy {
+    /// Where `rule` is defined. An incremental rule has several definitions; `clues` pick out
+    /// the one that produced a member: each clue is a set of JSON snippets of the member (its
+    /// keys, a value, as written in Rego literals), and the first clue whose snippets all occur
+    /// in a definition (whitespace aside) picks it. Without a match: the first definition.
+    pub fn rule_location(&self, rule: &str, clues: &[Vec<String>]) -> Option<&Location> {
+        let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+        let defs = self.definitions.iter().filter(|d| d.rule == rule);
+        let first = defs.clone().next();
+        clues
+            .iter()
+            .filter(|clue| !clue.is_empty())
+            .find_map(|clue| {
+                let words: Vec<String> = clue.iter().map(|w| squeeze(w)).collect();
+                defs.clone()
+                    .find(|d| words.iter().all(|w| d.text.contains(w.as_str())))
+            })
+            .or(first)
+            .map(|d| &d.location)
+    }
+
     /// The severity of a member of `rule` that does not set its own.
     pub fn default_severity(&self, rule: &str) -> Severity {
         match rule_family(rule) {
@@ -156,6 +180,7 @@ struct LoadedFile {
     exceptions: bool,
     /// Its METADATA block and the line of `# METADATA`.
     metadata: Option<(Metadata, usize)>,
+    definitions: Vec<RuleDefinition>,
 }
 
 /// A compiled set of policies sharing one engine (the global set, or global + one domain's).
@@ -392,12 +417,14 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
         }
     }
     sort_rules(&mut rules);
+    let definitions = rule_definitions(&engine, &path, &source.text, &rules);
     Ok(LoadedFile {
         source,
         package,
         rules,
         exceptions,
         metadata,
+        definitions,
     })
 }
 
@@ -566,8 +593,10 @@ pub fn build(
                 rules: Vec::new(),
                 exceptions: false,
                 metadata: Metadata::default(),
+                definitions: Vec::new(),
             });
         p.files.push(f.source.path.clone());
+        p.definitions.extend(f.definitions.iter().cloned());
         for r in &f.rules {
             if !p.rules.contains(r) {
                 p.rules.push(r.clone());
@@ -683,7 +712,18 @@ fn compile_set(
                             "recursion is not allowed in Rego (`{}`): a rule or function that refers to itself can run forever; rewrite it without recursion (e.g. with `walk` or `graph.reachable`)",
                             c.chain.join(" -> ")
                         ),
-                        location: Some(Location::new(&c.file, c.pos, 1)),
+                        // regorus counts a tab as 4 columns; meshgate counts characters.
+                        location: Some(Location::new(
+                            &c.file,
+                            char_column(
+                                active
+                                    .iter()
+                                    .find(|f| f.source.path == c.file)
+                                    .map(|f| &*f.source.text),
+                                c.pos,
+                            ),
+                            1,
+                        )),
                     })
                 })
                 .collect();

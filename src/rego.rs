@@ -4,6 +4,7 @@
 use regorus::Engine;
 
 use crate::descriptor::Pos;
+use crate::findings::Location;
 
 /// A regorus engine that reads Rego v1, as OPA 1.x does.
 pub fn new_engine() -> Engine {
@@ -76,6 +77,68 @@ pub fn char_column(source: Option<&str>, pos: Pos) -> Pos {
         regorus_col += if c == '\t' { 4 } else { 1 };
     }
     Pos::new(pos.line as usize, line.chars().count() + 1)
+}
+
+/// One definition of a policy rule (`deny`, `violation`, `warn`) in a policy file: where it
+/// is, and its text, to tell apart the definitions of an incremental rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleDefinition {
+    /// The rule's name.
+    pub rule: String,
+    /// Its head, with the column in characters.
+    pub location: Location,
+    /// The definition's source text (head and bodies) without whitespace, for
+    /// [`crate::policy::Policy::rule_location`].
+    pub text: String,
+}
+
+/// The definitions of `rules` (by root name) in the policies of `engine` whose file is `file`,
+/// in source order. Read from regorus's AST (the doc-hidden [`regorus::unstable`] types and
+/// `Engine::get_modules`; see [`crate::recursion`] for why).
+pub fn rule_definitions(
+    engine: &Engine,
+    file: &str,
+    source: &str,
+    rules: &[String],
+) -> Vec<RuleDefinition> {
+    use regorus::unstable::{Expr, Rule, RuleHead};
+    // `get_modules` needs `&mut`; cloning an engine clones pointers to its modules.
+    let mut engine = engine.clone();
+    let mut out = Vec::new();
+    for m in engine.get_modules() {
+        if m.package.span.source.file() != file {
+            continue;
+        }
+        for r in &m.policy {
+            let Rule::Spec { span, head, .. } = &**r else {
+                continue;
+            };
+            let (RuleHead::Set { refr, .. } | RuleHead::Compr { refr, .. }) = head else {
+                continue;
+            };
+            let mut root = &**refr;
+            while let Expr::RefBrack { refr, .. } | Expr::RefDot { refr, .. } = root {
+                root = refr;
+            }
+            let Expr::Var { span: name, .. } = root else {
+                continue;
+            };
+            let Some(rule) = rules.iter().find(|r| **r == name.text()) else {
+                continue;
+            };
+            let pos = Pos::new(span.line as usize, span.col as usize);
+            out.push(RuleDefinition {
+                rule: rule.clone(),
+                location: Location::new(
+                    file,
+                    char_column(Some(source), pos),
+                    name.text().chars().count() as u32,
+                ),
+                text: span.text().split_whitespace().collect(),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

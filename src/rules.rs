@@ -3,7 +3,9 @@
 //! human `help`), `meshgate explain` and the docs read it; Rego policies carry the same facts
 //! in their METADATA ([`crate::model::PolicyReport`]).
 
-use crate::findings::{Severity, POLICY_LAYOUT, POLICY_PARSE, POLICY_REF, POLICY_TEMPLATE};
+use crate::findings::{
+    Severity, POLICY_LAYOUT, POLICY_PARSE, POLICY_POLICY, POLICY_REF, POLICY_TEMPLATE,
+};
 
 /// A built-in check's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +42,12 @@ pub const POLICY_ERROR: Rule = Rule {
     id: POLICY_ERROR_ID,
     title: "Policy failed to evaluate",
     severity: Severity::Error,
-    help: "fix the policy (the message gives the Rego error and where it was raised), or raise `policy-timeout-ms` if it ran past its time limit",
-    description: "A Rego policy raised an error on this product (a builtin called with the wrong type, conflicting values of a complete rule, a builtin regorus lacks, a time-out) or returned something that is not a set of messages. The product is not fully checked, so it is in error and the run exits 2: a policy that fails never passes a product.",
+    help: "fix the policy (the message gives the Rego error and where it was raised), or raise `policy-timeout-ms` or `policy-memory-mb` if it ran past its time or memory limit",
+    description: "A Rego policy raised an error on this product (a builtin called with the wrong type, conflicting values of a complete rule, a builtin regorus lacks, a time-out, more memory than `policy-memory-mb`) or returned something that is not a set of messages, or a member without a string `msg` or with an unknown `severity`. The product is not fully checked, so it is in error and the run exits 2: a policy that fails never passes a product.",
 };
+
+/// The id of the warning that a policy returned a member with an unusable `path`.
+pub const BAD_PATH: &str = "bad-path";
 
 /// A rule whose findings are errors.
 const fn error(
@@ -129,6 +134,14 @@ POLICY_PARSE,
     error(
 POLICY_PARSE,
 "too-many-nodes", "Too many nodes", "reduce the descriptor (or its YAML aliases)", "The descriptor expands to more nodes than meshgate's limit, as a YAML alias bomb does."),
+    Rule {
+        policy: POLICY_POLICY,
+        id: BAD_PATH,
+        title: "Policy returned an unusable `path`",
+        severity: Severity::Warning,
+        help: "make `path` a field path: a string (`\"team.members[0].role\"`, `\"view.output_ports[0].sla\"`) or an array of keys and indexes (`[\"team\", \"members\", 0, \"role\"]`); a `view.` path must name a field of the normalized view",
+        description: "A member of a policy's `deny`, `violation` or `warn` set has a `path` that is neither a string nor an array of keys and indexes, does not parse, or names a field the normalized view never has (`view.output_port`). The member is still reported on its product, at the nearest field that exists (else at the descriptor's start); the warning is on the rule, once per distinct problem.",
+    },
     error(
 POLICY_REF,
 "ref-absolute", "`$ref` to an absolute path", "reference files by a path relative to the file that holds the `$ref`", "A `$ref` names an absolute path, which would make the descriptor depend on the machine it is checked on."),

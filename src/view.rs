@@ -4,7 +4,7 @@
 //! node it was taken from, so a finding on `view.owners[0]` is located where that owner is written.
 //! Fields a standard lacks are absent, never invented. The README has the mapping per standard.
 
-use crate::descriptor::{Entry, Node, NodeValue, Span, Standard};
+use crate::descriptor::{format_path, Entry, Node, NodeValue, PathSeg, Span, Standard};
 
 /// Roles (compared lower-cased and trimmed) that make a Bitol ODPS team member an owner.
 pub const OWNER_ROLES: [&str; 6] = [
@@ -15,6 +15,109 @@ pub const OWNER_ROLES: [&str; 6] = [
     "data-product-owner",
     "dataproductowner",
 ];
+
+/// The shape of the view, for telling a path to a field the view never has (`view.output_port`)
+/// from a path to a field this product lacks (which points at its nearest parent).
+enum Shape {
+    /// A value copied from the descriptor as written: any path below it may exist.
+    Any,
+    /// An object with these fields.
+    Object(&'static [(&'static str, Shape)]),
+    /// A list of these.
+    List(&'static Shape),
+}
+
+const PORT_IN: Shape = Shape::List(&Shape::Object(&[("name", Shape::Any), ("ref", Shape::Any)]));
+const PORT_OUT: Shape = Shape::List(&Shape::Object(&[
+    ("name", Shape::Any),
+    ("type", Shape::Any),
+    ("description", Shape::Any),
+    ("contract", Shape::Any),
+    ("sla", Shape::Any),
+    ("classification", Shape::Any),
+    ("pii", Shape::Any),
+]));
+const MEMBERS: Shape = Shape::List(&Shape::Object(&[
+    ("id", Shape::Any),
+    ("name", Shape::Any),
+    ("role", Shape::Any),
+    ("date_in", Shape::Any),
+    ("date_out", Shape::Any),
+]));
+
+/// Every field of the view, whatever the standard (README: "The normalized view").
+const VIEW: Shape = Shape::Object(&[
+    ("standard", Shape::Any),
+    ("standard_version", Shape::Any),
+    ("id", Shape::Any),
+    ("name", Shape::Any),
+    ("domain", Shape::Any),
+    ("version", Shape::Any),
+    ("status", Shape::Any),
+    (
+        "description",
+        Shape::Object(&[
+            ("purpose", Shape::Any),
+            ("limitations", Shape::Any),
+            ("usage", Shape::Any),
+        ]),
+    ),
+    ("owners", Shape::List(&Shape::Any)),
+    (
+        "team",
+        Shape::Object(&[("name", Shape::Any), ("members", MEMBERS)]),
+    ),
+    ("tags", Shape::List(&Shape::Any)),
+    ("input_ports", PORT_IN),
+    ("output_ports", PORT_OUT),
+    ("support", Shape::Any),
+    ("terms", Shape::Any),
+]);
+
+/// Whether `path` (below `view`) can exist in the view of some product; if not, why not.
+pub fn check_view_path(path: &[PathSeg]) -> Result<(), String> {
+    let mut shape = &VIEW;
+    for (i, seg) in path.iter().enumerate() {
+        let here = || format_path(&path[..i]);
+        let at = |what: &str| {
+            if i == 0 {
+                format!("the view is {what}")
+            } else {
+                format!("`view.{}` is {what}", here())
+            }
+        };
+        shape = match (shape, seg) {
+            (Shape::Any, _) => return Ok(()),
+            (Shape::Object(fields), PathSeg::Key(k)) => {
+                match fields.iter().find(|(name, _)| name == k) {
+                    Some((_, s)) => s,
+                    None => {
+                        let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+                        return Err(format!(
+                            "{} without a field `{k}` (its fields: {})",
+                            at("an object"),
+                            names.join(", ")
+                        ));
+                    }
+                }
+            }
+            (Shape::Object(_), PathSeg::Index(n)) => {
+                return Err(format!(
+                    "{}, not a list: `[{n}]` selects nothing",
+                    at("an object")
+                ))
+            }
+            (Shape::List(item), PathSeg::Index(_)) => item,
+            (Shape::List(_), PathSeg::Key(k)) => {
+                return Err(format!(
+                    "{}: `{k}` selects nothing (use an index, `[0]`)",
+                    at("a list")
+                ))
+            }
+        };
+    }
+    Ok(())
+}
 
 /// Builds `data.meshgate.product.view` for a recognised standard (`None` for `custom`).
 pub fn build(root: &Node, standard: Standard, version: Option<&str>) -> Option<Node> {
@@ -769,5 +872,95 @@ components:\n  - id: urn:dmb:cmp:x\n    kind: outputport\n    name: Raw\n    out
     fn custom_has_no_view() {
         let root = parse(b"name: x\n", Format::Yaml, &Limits::default()).unwrap();
         assert!(build(&root, Standard::Custom, None).is_none());
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+    use crate::descriptor::{parse, Format, Limits};
+
+    /// Every path to a leaf (and to every node) of `node`, as segments.
+    fn paths(node: &Node, prefix: &mut Vec<PathSeg>, out: &mut Vec<Vec<PathSeg>>) {
+        out.push(prefix.clone());
+        match &node.value {
+            NodeValue::Object(entries) => {
+                for e in entries {
+                    prefix.push(PathSeg::Key(e.key.clone()));
+                    paths(&e.value, prefix, out);
+                    prefix.pop();
+                }
+            }
+            NodeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    prefix.push(PathSeg::Index(i));
+                    paths(item, prefix, out);
+                    prefix.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_view_of_the_fixture_meshes_fits_the_shape() {
+        let mut checked = 0;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+            let path = entry.path();
+            let format = match path.extension().and_then(|e| e.to_str()) {
+                Some("yaml" | "yml") => Format::Yaml,
+                Some("json") => Format::Json,
+                _ => continue,
+            };
+            let Ok(text) = std::fs::read(path) else {
+                continue;
+            };
+            let Ok(root) = parse(&text, format, &Limits::default()) else {
+                continue;
+            };
+            let (standard, version) = Standard::detect(&root);
+            let Some(view) = build(&root, standard, version.as_deref()) else {
+                continue;
+            };
+            let mut all = Vec::new();
+            paths(&view, &mut Vec::new(), &mut all);
+            for p in all {
+                assert_eq!(
+                    check_view_path(&p),
+                    Ok(()),
+                    "{}: view.{}",
+                    path.display(),
+                    format_path(&p)
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 20, "only {checked} views checked");
+    }
+
+    #[test]
+    fn paths_the_view_never_has_are_told_apart() {
+        let p = |s: &str| crate::descriptor::parse_path(s).unwrap();
+        assert_eq!(
+            check_view_path(&p("output_ports[3].sla.anything[2]")),
+            Ok(())
+        );
+        assert_eq!(check_view_path(&p("team.members[0].date_out")), Ok(()));
+        let e = check_view_path(&p("output_port")).unwrap_err();
+        assert!(
+            e.starts_with("the view is an object without a field `output_port`"),
+            "{e}"
+        );
+        let e = check_view_path(&p("output_ports.sla")).unwrap_err();
+        assert_eq!(
+            e,
+            "`view.output_ports` is a list: `sla` selects nothing (use an index, `[0]`)"
+        );
+        let e = check_view_path(&p("team[0]")).unwrap_err();
+        assert_eq!(
+            e,
+            "`view.team` is an object, not a list: `[0]` selects nothing"
+        );
     }
 }

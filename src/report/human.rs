@@ -2,8 +2,9 @@
 
 use std::io::{self, Write};
 
-use crate::findings::{Finding, Location, RunError, Severity};
+use crate::findings::{ErrorKind, Finding, Location, RunError, Severity};
 use crate::model::Report;
+use crate::rules::POLICY_ERROR_ID;
 
 use super::RenderOptions;
 
@@ -303,12 +304,34 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             plural(products, "product", "products"),
         )?;
     }
-    if !report.errors.is_empty() {
+    let runtime = report
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::PolicyRuntime)
+        .count();
+    let load = report.errors.len() - runtime;
+    if load > 0 {
         writeln!(
             out,
             "{}: {} could not be read or loaded; the products they apply to are in error (exit code 2).",
             paint.severity(Severity::Error),
-            plural(report.errors.len(), "file or folder", "files or folders")
+            plural(load, "file or folder", "files or folders")
+        )?;
+    }
+    if runtime > 0 {
+        let products: std::collections::BTreeSet<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.id.as_deref() == Some(POLICY_ERROR_ID))
+            .filter_map(|f| f.product.as_deref())
+            .collect();
+        writeln!(
+            out,
+            "{}: policies failed to evaluate on {} ({} listed at the top); {} in error, not passed (exit code 2).",
+            paint.severity(Severity::Error),
+            plural(products.len(), "product", "products"),
+            plural(runtime, "distinct error", "distinct errors"),
+            if products.len() == 1 { "it is" } else { "they are" }
         )?;
     }
     Ok(())

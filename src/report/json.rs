@@ -51,6 +51,6 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         excepted: &report.excepted,
         errors: &report.errors,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
     writeln!(out)
 }

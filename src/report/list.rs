@@ -14,7 +14,7 @@ pub fn render(format: super::Format, listing: &Listing, out: &mut dyn Write) -> 
                 "products": listing.products,
                 "excluded": listing.excluded,
             });
-            serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
             writeln!(out)
         }
         super::Format::Human => {
