@@ -3,7 +3,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    // Read at run time, not `env!`: a build script compiled in another checkout (a copied
+    // `target/`) must still embed this checkout's policies.
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let dir = Path::new(&root).join("policies");
     println!("cargo:rerun-if-changed=policies");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())

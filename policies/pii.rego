@@ -75,10 +75,15 @@ source_output_ports := as_list(input.outputPorts) if standard in {"bitol-odps", 
 source_output_ports := as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
 
 # Indexes of the output ports marked as PII: the view's `pii`, or a tag "pii"
-# on the descriptor's port (port tags are not in the view).
+# on the port (the view's port tags; Witboost's are its tagFQN names).
 pii_output_ports contains i if {
 	some i, port in view.output_ports
 	truthy(port.pii)
+}
+
+pii_output_ports contains i if {
+	some i, port in view.output_ports
+	tagged_pii(port)
 }
 
 pii_output_ports contains i if {

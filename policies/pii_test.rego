@@ -47,6 +47,15 @@ test_dpds_pii_port_without_classification if {
 	}}
 }
 
+test_witboost_port_tagged_pii_without_confidentiality if {
+	facts := product("witboost", {"output_ports": [{"name": "Raw", "tags": ["Finance.Treasury", "PII"]}]})
+	denies({}, facts) == {{
+		"msg": "Raw is marked as PII but has no classification; it must be restricted or confidential",
+		"path": ["view", "output_ports", 0, "classification"],
+		"id": "pii-missing-classification",
+	}}
+}
+
 test_witboost_confidentiality if {
 	# Witboost ports cannot be marked as PII in the view; the classification is read when they are
 	facts := product("witboost", {"output_ports": [{"name": "Raw", "pii": true, "classification": "internal"}]})

@@ -30,6 +30,8 @@ pub struct Product {
     pub standard_version: Option<String>,
     /// The normalized view (recognised standards only).
     pub view: Option<Node>,
+    /// Where the fields missing from the view belong.
+    pub view_anchors: Vec<view::Anchor>,
     /// Files whose nodes the tree holds: `[0]` is the descriptor, then files reached by `$ref`.
     pub files: Vec<String>,
     /// The descriptor as a policy input (absent when it did not parse).
@@ -58,7 +60,8 @@ impl Product {
         let root = self.root.as_ref()?;
         let (node, rest) = match path.split_first() {
             Some((PathSeg::Key(k), rest)) if k == "view" && self.view.is_some() => {
-                (self.view.as_ref()?, rest)
+                let (span, _) = view::locate(self.view.as_ref()?, &self.view_anchors, rest);
+                return Some(self.location(span));
             }
             Some((PathSeg::Key(k), rest)) if k == "input" => (root, rest),
             _ => (root, path),
@@ -190,6 +193,7 @@ pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
         standard: None,
         standard_version: None,
         view: None,
+        view_anchors: Vec::new(),
         files: vec![path.to_string()],
         input: None,
         facts: data::product_facts(path, domain, format, None, None, None),
@@ -307,7 +311,10 @@ pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
         ));
     }
     let (standard, version) = Standard::detect(&root);
-    let view = view::build(&root, standard, version.as_deref());
+    let (view, view_anchors) = match view::build(&root, standard, version.as_deref()) {
+        Some(n) => (Some(n.view), n.anchors),
+        None => (None, Vec::new()),
+    };
     product.facts = data::product_facts(
         path,
         domain,
@@ -321,6 +328,7 @@ pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
     product.standard = Some(standard);
     product.standard_version = version;
     product.view = view;
+    product.view_anchors = view_anchors;
     LoadedProduct {
         product,
         findings,

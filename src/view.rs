@@ -2,7 +2,9 @@
 //!
 //! The view is itself a [`Node`] tree whose every node carries the span (and file) of the source
 //! node it was taken from, so a finding on `view.owners[0]` is located where that owner is written.
-//! Fields a standard lacks are absent, never invented. The README has the mapping per standard.
+//! Fields a standard lacks are absent, never invented. A field missing from a descriptor is
+//! absent too, and an [`Anchor`] records where it belongs (the object that would hold it), so a
+//! finding on it is located there. The README has the mapping per standard.
 
 use crate::descriptor::{format_path, Entry, Node, NodeValue, PathSeg, Span, Standard};
 
@@ -27,7 +29,11 @@ enum Shape {
     List(&'static Shape),
 }
 
-const PORT_IN: Shape = Shape::List(&Shape::Object(&[("name", Shape::Any), ("ref", Shape::Any)]));
+const PORT_IN: Shape = Shape::List(&Shape::Object(&[
+    ("name", Shape::Any),
+    ("ref", Shape::Any),
+    ("tags", Shape::List(&Shape::Any)),
+]));
 const PORT_OUT: Shape = Shape::List(&Shape::Object(&[
     ("name", Shape::Any),
     ("type", Shape::Any),
@@ -36,6 +42,7 @@ const PORT_OUT: Shape = Shape::List(&Shape::Object(&[
     ("sla", Shape::Any),
     ("classification", Shape::Any),
     ("pii", Shape::Any),
+    ("tags", Shape::List(&Shape::Any)),
 ]));
 const MEMBERS: Shape = Shape::List(&Shape::Object(&[
     ("id", Shape::Any),
@@ -119,10 +126,58 @@ pub fn check_view_path(path: &[PathSeg]) -> Result<(), String> {
     Ok(())
 }
 
+/// Where a field missing from the view belongs: its view path (below `view`) and the span of
+/// the source object where it would be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anchor {
+    /// The missing field, as a path into the view (`["name"]`, `["output_ports", 0, "sla"]`).
+    pub path: Vec<PathSeg>,
+    /// The object that would hold it.
+    pub span: Span,
+}
+
+/// A product's normalized view and where its missing fields belong.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// `data.meshgate.product.view`.
+    pub view: Node,
+    /// Where each missing field of the view belongs.
+    pub anchors: Vec<Anchor>,
+}
+
+/// Where a path into the view points: the source of the field, or, for a field missing from
+/// the view, where it belongs (the deepest anchor covering the path), else its nearest existing
+/// parent. The flag says whether the whole path exists.
+pub fn locate(view: &Node, anchors: &[Anchor], path: &[PathSeg]) -> (Span, bool) {
+    let (span, found) = view.locate(path);
+    if found {
+        return (span, true);
+    }
+    let anchor = anchors
+        .iter()
+        .filter(|a| path.starts_with(&a.path))
+        .max_by_key(|a| a.path.len());
+    (anchor.map_or(span, |a| a.span), false)
+}
+
+/// The product-level fields whose absence is anchored where the standard would write them
+/// (for the standards that have a place for each; `owners` is always present, located the same
+/// way).
+const TOP_FIELDS: [&str; 7] = [
+    "id",
+    "name",
+    "domain",
+    "version",
+    "status",
+    "description",
+    "support",
+];
+
 /// Builds `data.meshgate.product.view` for a recognised standard (`None` for `custom`).
-pub fn build(root: &Node, standard: Standard, version: Option<&str>) -> Option<Node> {
+pub fn build(root: &Node, standard: Standard, version: Option<&str>) -> Option<Normalized> {
     let mut v = View {
         entries: Vec::new(),
+        anchors: Vec::new(),
     };
     v.put_str("standard", root.span, standard.as_str());
     if let (Some(e), Some(text)) = (
@@ -143,21 +198,22 @@ pub fn build(root: &Node, standard: Standard, version: Option<&str>) -> Option<N
         Standard::Witboost => witboost(&mut v, root),
         Standard::Custom => return None,
     }
-    Some(object(root.span, v.entries))
+    Some(Normalized {
+        view: object(root.span, v.entries),
+        anchors: v.anchors,
+    })
 }
 
-/// Entries of the view being built.
+/// Entries of the view being built, and where its missing fields belong.
 struct View {
     entries: Vec<Entry>,
+    anchors: Vec<Anchor>,
 }
 
 impl View {
     /// Copies a member that must be a list; anything else is left out of the view.
     fn copy_list(&mut self, key: &str, src: Option<&Entry>) {
-        self.copy(
-            key,
-            src.filter(|e| matches!(e.value.value, NodeValue::Array(_))),
-        );
+        self.copy(key, list(src));
     }
 
     /// Copies a source member under a new key, keeping its spans.
@@ -194,6 +250,40 @@ impl View {
         self.put(key, span, string(span, text.to_string()));
     }
 
+    /// Anchors each of `keys` the view lacks at `span`, the object where it would be written.
+    fn belong(&mut self, keys: &[&str], span: Span) {
+        for key in keys {
+            if !self.entries.iter().any(|e| e.key == *key) {
+                self.anchors.push(Anchor {
+                    path: vec![PathSeg::Key(key.to_string())],
+                    span,
+                });
+            }
+        }
+    }
+
+    /// Anchors `field` of each item of the view list `list` that lacks it, at `spans[i]` (the
+    /// source object where it would be written; `None` keeps the item itself).
+    fn belong_in_items(&mut self, list: &str, field: &str, spans: &[Option<Span>]) {
+        let Some(e) = self.entries.iter().find(|e| e.key == list) else {
+            return;
+        };
+        let mut anchors = Vec::new();
+        for (i, item) in items(&e.value).iter().enumerate() {
+            if let (None, Some(Some(span))) = (item.get(field), spans.get(i)) {
+                anchors.push(Anchor {
+                    path: vec![
+                        PathSeg::Key(list.to_string()),
+                        PathSeg::Index(i),
+                        PathSeg::Key(field.to_string()),
+                    ],
+                    span: *span,
+                });
+            }
+        }
+        self.anchors.extend(anchors);
+    }
+
     /// `owners`, located at the first of `places` that exists (where the owner is written, or
     /// where it belongs when it is missing), else at the root.
     fn owners(&mut self, owners: Vec<Node>, places: &[Option<&Entry>], root: &Node) {
@@ -212,6 +302,23 @@ impl View {
         if let Some(first) = entries.first() {
             let span = first.key_span;
             self.put("description", span, object(at, entries));
+        }
+    }
+
+    /// Anchors each of `parts` that the view's object `key` lacks (all of them when the view
+    /// has no `key`) at `span`, the source object that holds them.
+    fn belong_parts(&mut self, key: &str, parts: &[&str], span: Span) {
+        let have = self.entries.iter().find(|e| e.key == key).map(|e| &e.value);
+        for part in parts {
+            if have.and_then(|n| n.get(part)).is_none() {
+                self.anchors.push(Anchor {
+                    path: vec![
+                        PathSeg::Key(key.to_string()),
+                        PathSeg::Key(part.to_string()),
+                    ],
+                    span,
+                });
+            }
         }
     }
 }
@@ -285,6 +392,11 @@ fn ports(src: Option<&Entry>, port: impl Fn(&Node) -> Vec<Entry>) -> Option<(Spa
         .map(|item| object(item.span, port(item)))
         .collect();
     Some((e.key_span, array(e.value.span, list)))
+}
+
+/// A member that must be a list; anything else is left out, as if absent.
+fn list(src: Option<&Entry>) -> Option<&Entry> {
+    src.filter(|e| matches!(e.value.value, NodeValue::Array(_)))
 }
 
 /// Members of a port object, renamed: `(view key, source member)`.
@@ -378,6 +490,7 @@ fn bitol(v: &mut View, root: &Node) {
         pick(vec![
             ("name", p.entry("name")),
             ("ref", p.entry("contractId")),
+            ("tags", list(p.entry("tags"))),
         ])
     }) {
         v.put("input_ports", span, list);
@@ -397,11 +510,21 @@ fn bitol(v: &mut View, root: &Node) {
                 custom_property(p, &["classification", "dataclassification"]),
             ),
             ("pii", custom_property(p, &["pii"])),
+            ("tags", list(p.entry("tags"))),
         ])
     }) {
         v.put("output_ports", span, list);
     }
     v.copy("support", root.entry("support"));
+    // Everything is written at the root; a missing part of the description belongs in it.
+    v.belong(&TOP_FIELDS, root.span);
+    if let Some(e) = root.entry("description") {
+        v.belong_parts(
+            "description",
+            &["purpose", "limitations", "usage"],
+            e.key_span,
+        );
+    }
 }
 
 fn dpds(v: &mut View, root: &Node) {
@@ -430,6 +553,7 @@ fn dpds(v: &mut View, root: &Node) {
         pick(vec![
             ("name", p.entry("name")),
             ("ref", p.entry("x-contractId")),
+            ("tags", list(p.entry("tags"))),
         ])
     }) {
         v.put("input_ports", span, list);
@@ -450,11 +574,24 @@ fn dpds(v: &mut View, root: &Node) {
             ),
             ("classification", p.entry("x-classification")),
             ("pii", p.entry("x-pii")),
+            ("tags", list(p.entry("tags"))),
         ])
     }) {
         v.put("output_ports", span, list);
     }
     v.copy("support", i("contactPoints"));
+    v.belong(
+        &TOP_FIELDS,
+        root.entry("info").map_or(root.span, |e| e.key_span),
+    );
+    // A port's SLA is written in its `promises` (as `slo`), when it has them.
+    let promises: Vec<Option<Span>> = ic("outputPorts")
+        .map(|e| items(&e.value))
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.entry("promises").map(|e| e.key_span))
+        .collect();
+    v.belong_in_items("output_ports", "sla", &promises);
 }
 
 fn odpi(v: &mut View, root: &Node) {
@@ -462,14 +599,16 @@ fn odpi(v: &mut View, root: &Node) {
         return;
     };
     // v4: product.details.<lang>; v3: product.<lang>. English when present, else the first.
-    fn lang(holder: &Node) -> Option<&Node> {
-        holder.get("en").or_else(|| match &holder.value {
+    fn lang_entry(holder: &Node) -> Option<&Entry> {
+        holder.entry("en").or_else(|| match &holder.value {
             NodeValue::Object(entries) => entries
                 .iter()
-                .find(|e| e.key.len() == 2 && e.value.is_object())
-                .map(|e| &e.value),
+                .find(|e| e.key.len() == 2 && e.value.is_object()),
             _ => None,
         })
+    }
+    fn lang(holder: &Node) -> Option<&Node> {
+        lang_entry(holder).map(|e| &e.value)
     }
     let details = product
         .get("details")
@@ -523,6 +662,25 @@ fn odpi(v: &mut View, root: &Node) {
         }
     }
     v.copy("terms", product.entry("license"));
+    // Missing details belong in the language block (`details.en`, v3 `en`), else in
+    // `details`, else in `product`; support and terms in `product`, SLAs in `product.SLA`.
+    let product_at = root.entry("product").map_or(root.span, |e| e.key_span);
+    let details_at = match product.entry("details") {
+        Some(d) => lang_entry(&d.value).map_or(d.key_span, |e| e.key_span),
+        None => lang_entry(product).map_or(product_at, |e| e.key_span),
+    };
+    v.belong(
+        &["id", "name", "version", "status", "description"],
+        details_at,
+    );
+    v.belong(&["support", "terms"], product_at);
+    let sla_at = product.entry("SLA").map_or(product_at, |e| e.key_span);
+    let ports = v
+        .entries
+        .iter()
+        .find(|e| e.key == "output_ports")
+        .map_or(0, |e| items(&e.value).len());
+    v.belong_in_items("output_ports", "sla", &vec![Some(sla_at); ports]);
 }
 
 fn dps(v: &mut View, root: &Node) {
@@ -559,6 +717,7 @@ fn dps(v: &mut View, root: &Node) {
                 p.entry("sourceOutputPortId")
                     .or_else(|| p.entry("sourceSystemId")),
             ),
+            ("tags", list(p.entry("tags"))),
         ])
     }) {
         v.put("input_ports", span, list);
@@ -570,10 +729,16 @@ fn dps(v: &mut View, root: &Node) {
             ("description", p.entry("description")),
             ("contract", p.entry("dataContractId")),
             ("pii", p.entry("containsPii")),
+            ("tags", list(p.entry("tags"))),
         ])
     }) {
         v.put("output_ports", span, list);
     }
+    v.belong(&["id"], root.span);
+    v.belong(
+        &["name", "domain", "version", "status", "description"],
+        root.entry("info").map_or(root.span, |e| e.key_span),
+    );
 }
 
 fn witboost(v: &mut View, root: &Node) {
@@ -602,28 +767,20 @@ fn witboost(v: &mut View, root: &Node) {
             object(group.value.span, vec![renamed("name", group)]),
         );
     }
-    if let Some(tags) = root
-        .entry("tags")
-        .filter(|t| matches!(t.value.value, NodeValue::Array(_)))
-    {
-        // Witboost tags are objects `{tagFQN: …}`; the view lists the names.
-        let list = items(&tags.value)
-            .iter()
-            .filter_map(|t| match &t.value {
-                NodeValue::Object(_) => t.get("tagFQN").and_then(as_text),
-                _ => as_text(t),
-            })
-            .collect();
-        v.put("tags", tags.key_span, array(tags.value.span, list));
+    if let Some(tags) = witboost_tags(root.entry("tags")) {
+        v.entries.push(tags);
     }
     if let Some(components) = root.entry("components") {
-        let list: Vec<Node> = items(&components.value)
+        let outputs: Vec<&Node> = items(&components.value)
             .iter()
             .filter(|c| {
                 c.get("kind")
                     .and_then(Node::as_str)
                     .is_some_and(|k| k.eq_ignore_ascii_case("outputport"))
             })
+            .collect();
+        let list: Vec<Node> = outputs
+            .iter()
             .map(|c| {
                 let contract = c.get("dataContract");
                 let agreement = c.get("dataSharingAgreement");
@@ -639,7 +796,10 @@ fn witboost(v: &mut View, root: &Node) {
                             "classification",
                             agreement.and_then(|n| n.entry("confidentiality")),
                         ),
-                    ]),
+                    ])
+                    .into_iter()
+                    .chain(witboost_tags(c.entry("tags")))
+                    .collect(),
                 )
             })
             .collect();
@@ -648,7 +808,35 @@ fn witboost(v: &mut View, root: &Node) {
             components.key_span,
             array(components.value.span, list),
         );
+        // A port's SLA is written in its `dataContract` (as `SLA`), when it has one.
+        let contracts: Vec<Option<Span>> = outputs
+            .iter()
+            .map(|c| c.entry("dataContract").map(|e| e.key_span))
+            .collect();
+        v.belong_in_items("output_ports", "sla", &contracts);
     }
+    v.belong(
+        &["id", "name", "domain", "version", "status", "description"],
+        root.span,
+    );
+}
+
+/// `tags` of a Witboost product or component: objects `{tagFQN: …}` (OpenMetadata tag labels)
+/// or plain strings; the view lists the names. `None` unless the source is a list.
+fn witboost_tags(src: Option<&Entry>) -> Option<Entry> {
+    let tags = src.filter(|t| matches!(t.value.value, NodeValue::Array(_)))?;
+    let list = items(&tags.value)
+        .iter()
+        .filter_map(|t| match &t.value {
+            NodeValue::Object(_) => t.get("tagFQN").and_then(as_text),
+            _ => as_text(t),
+        })
+        .collect();
+    Some(Entry {
+        key: "tags".to_string(),
+        key_span: tags.key_span,
+        value: array(tags.value.span, list),
+    })
 }
 
 #[cfg(test)]
@@ -657,19 +845,26 @@ mod tests {
     use crate::descriptor::{parse, parse_path, Format, Limits, Pos};
     use serde_json::json;
 
-    /// The view of a YAML/JSON descriptor, as JSON, and the descriptor's root.
-    fn view_of(text: &str, format: Format) -> (serde_json::Value, Node) {
+    /// The view of a YAML/JSON descriptor, as JSON, and the view with its anchors.
+    fn view_of(text: &str, format: Format) -> (serde_json::Value, Normalized) {
         let root = parse(text.as_bytes(), format, &Limits::default()).unwrap();
         let (standard, version) = Standard::detect(&root);
         let view = build(&root, standard, version.as_deref()).expect("a recognised standard");
         // As policies see it: the Rego value, as JSON.
-        let json = serde_json::to_value(view.to_rego()).expect("a view converts to JSON");
+        let json = serde_json::to_value(view.view.to_rego()).expect("a view converts to JSON");
         (json, view)
     }
 
-    fn at(view: &Node, path: &str) -> Pos {
-        let (span, found) = view.locate(&parse_path(path).unwrap());
+    fn at(view: &Normalized, path: &str) -> Pos {
+        let (span, found) = locate(&view.view, &view.anchors, &parse_path(path).unwrap());
         assert!(found, "{path} not in the view");
+        span.start
+    }
+
+    /// Where a field missing from the view is located.
+    fn missing_at(view: &Normalized, path: &str) -> Pos {
+        let (span, found) = locate(&view.view, &view.anchors, &parse_path(path).unwrap());
+        assert!(!found, "{path} is in the view");
         span.start
     }
 
@@ -869,6 +1064,113 @@ components:\n  - id: urn:dmb:cmp:x\n    kind: outputport\n    name: Raw\n    out
     }
 
     #[test]
+    fn missing_fields_are_located_where_they_belong() {
+        // Bitol ODPS: product fields at the root; description parts in `description`; a
+        // port's SLA in the port.
+        let (_, view) = view_of(
+            "# leading comment\napiVersion: v1.0.0\nkind: DataProduct\ndescription:\n  usage: x\noutputPorts:\n  - name: o\n",
+            Format::Yaml,
+        );
+        for path in ["name", "status", "version", "support", "id"] {
+            assert_eq!(missing_at(&view, path), Pos::new(2, 1), "{path}");
+        }
+        assert_eq!(missing_at(&view, "description.purpose"), Pos::new(4, 1));
+        assert_eq!(
+            missing_at(&view, "output_ports[0].sla.availability"),
+            Pos::new(7, 5)
+        );
+        // DPDS: in `info`; a port's SLA in its `promises` when it has them.
+        let (_, view) = view_of(
+            "dataProductDescriptor: 1.0.0\ninfo:\n  owner: {id: x}\ninterfaceComponents:\n  outputPorts:\n    - name: a\n      promises: {api: {}}\n    - name: b\n",
+            Format::Yaml,
+        );
+        for path in [
+            "name",
+            "status",
+            "version",
+            "support",
+            "description.purpose",
+        ] {
+            assert_eq!(missing_at(&view, path), Pos::new(2, 1), "{path}");
+        }
+        assert_eq!(missing_at(&view, "output_ports[0].sla"), Pos::new(7, 7));
+        assert_eq!(missing_at(&view, "output_ports[1].sla"), Pos::new(8, 7));
+        // ODPI ODPS v4: details in `details.en`, support in `product`, SLAs in `product.SLA`
+        // (or `product` when there is none).
+        let (_, view) = view_of(
+            "schema: x\nversion: 4.0\nproduct:\n  details:\n    en:\n      productID: p\n  dataAccess:\n    default: {type: API}\n  SLA:\n    premium: {}\n",
+            Format::Yaml,
+        );
+        for path in ["name", "status", "version", "description"] {
+            assert_eq!(missing_at(&view, path), Pos::new(5, 5), "{path}");
+        }
+        assert_eq!(missing_at(&view, "support"), Pos::new(3, 1));
+        assert_eq!(missing_at(&view, "output_ports[0].sla"), Pos::new(9, 3));
+        // v3 without SLA: details in `product.en`, the SLA in `product`.
+        let (_, view) = view_of(
+            "schema: x\nversion: 3.1\nproduct:\n  en:\n    productID: p\n  dataAccess:\n    default: {type: API}\n",
+            Format::Yaml,
+        );
+        assert_eq!(missing_at(&view, "status"), Pos::new(4, 3));
+        assert_eq!(missing_at(&view, "output_ports[0].sla"), Pos::new(3, 1));
+        // DPS: `id` at the root, the rest in `info`.
+        let (_, view) = view_of(
+            "dataProductSpecification: 0.0.1\nid: x\ninfo:\n  owner: t\n",
+            Format::Yaml,
+        );
+        for path in ["name", "status", "version", "description.purpose"] {
+            assert_eq!(missing_at(&view, path), Pos::new(3, 1), "{path}");
+        }
+        // Witboost: at the root; a port's SLA in its `dataContract` when it has one.
+        let (_, view) = view_of(
+            "id: urn:dmb:dp:x:y:0\ndomain: x\ncomponents:\n  - {kind: workload}\n  - kind: outputport\n    dataContract: {schema: []}\n  - {kind: outputport, name: b}\n",
+            Format::Yaml,
+        );
+        assert_eq!(missing_at(&view, "status"), Pos::new(1, 1));
+        assert_eq!(missing_at(&view, "output_ports[0].sla"), Pos::new(6, 5));
+        assert_eq!(missing_at(&view, "output_ports[1].sla"), Pos::new(7, 6));
+        // A present field is located at its value, never at an anchor.
+        assert_eq!(at(&view, "domain"), Pos::new(2, 9));
+    }
+
+    #[test]
+    fn port_tags_are_in_the_view() {
+        let (v, _) = view_of(
+            "apiVersion: v1.0.0\nkind: DataProduct\ninputPorts:\n  - {name: i, tags: [raw]}\noutputPorts:\n  - {name: o, tags: [pii, gold]}\n  - {name: p, tags: pii}\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["input_ports"][0]["tags"], json!(["raw"]));
+        assert_eq!(v["output_ports"][0]["tags"], json!(["pii", "gold"]));
+        // Not a list: left out. A tag does not set `pii`: it stays as written (absent here).
+        assert_eq!(v["output_ports"][1], json!({"name": "p"}));
+        assert!(v["output_ports"][0].get("pii").is_none());
+        let (v, _) = view_of(
+            "{\"dataProductDescriptor\": \"1.0.0\", \"info\": {}, \"interfaceComponents\": {\"inputPorts\": [{\"name\": \"i\", \"tags\": [\"a\"]}], \"outputPorts\": [{\"name\": \"o\", \"tags\": [\"pii\"]}]}}",
+            Format::Json,
+        );
+        assert_eq!(v["input_ports"][0]["tags"], json!(["a"]));
+        assert_eq!(v["output_ports"][0]["tags"], json!(["pii"]));
+        let (v, _) = view_of(
+            "dataProductSpecification: 0.0.1\nid: x\ninfo: {}\ninputPorts: [{id: i, tags: [kafka]}]\noutputPorts: [{id: o, containsPii: false, tags: [pii]}]\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["input_ports"][0]["tags"], json!(["kafka"]));
+        assert_eq!(
+            v["output_ports"][0],
+            json!({"name": "o", "pii": false, "tags": ["pii"]})
+        );
+        let (v, view) = view_of(
+            "id: urn:dmb:dp:x:y:0\ndomain: x\ncomponents:\n  - kind: outputport\n    name: o\n    tags:\n      - tagFQN: PII.Sensitive\n      - plain\n",
+            Format::Yaml,
+        );
+        assert_eq!(
+            v["output_ports"][0]["tags"],
+            json!(["PII.Sensitive", "plain"])
+        );
+        assert_eq!(at(&view, "output_ports[0].tags[0]"), Pos::new(7, 17));
+    }
+
+    #[test]
     fn custom_has_no_view() {
         let root = parse(b"name: x\n", Format::Yaml, &Limits::default()).unwrap();
         assert!(build(&root, Standard::Custom, None).is_none());
@@ -924,7 +1226,7 @@ mod shape_tests {
                 continue;
             };
             let mut all = Vec::new();
-            paths(&view, &mut Vec::new(), &mut all);
+            paths(&view.view, &mut Vec::new(), &mut all);
             for p in all {
                 assert_eq!(
                     check_view_path(&p),

@@ -247,6 +247,113 @@ fn resolved_refs_are_what_policies_see() {
 }
 
 #[test]
+fn odpi_odps_pointers_are_relative_to_product() {
+    // partner-audiences reuses `product.SLA`, `product.dataQuality`, `product.dataAccess` and
+    // `product.paymentGateways` in its pricing plans through `#/SLA/default` and the like.
+    let (_, doc) = with_view_policy();
+    let refs: Vec<_> = rows(&doc)
+        .into_iter()
+        .filter(|r| r.0 == "partner-audiences")
+        .collect();
+    assert_eq!(refs, vec![], "every `$ref` resolves");
+    let (code, out, err) = run(&[
+        "inspect",
+        "fixtures/standards/domains/marketing/products/partner-audiences/odps.yaml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let plans = &doc["input"]["product"]["pricingPlans"]["declarative"]["en"];
+    assert_eq!(plans[0]["SLA"]["name"]["en"], "Standard SLA");
+    assert_eq!(plans[1]["SLA"]["dimensions"][0]["objective"], 99.9);
+    assert_eq!(plans[1]["access"]["type"], "API");
+    assert_eq!(plans[0]["paymentGateway"]["type"], "invoice");
+    assert!(plans[1]["dataQuality"].get("$ref").is_none());
+}
+
+#[test]
+fn a_broken_ref_in_a_fragment_reached_twice_is_reported_once() {
+    let t = common::mesh_with_product(
+        "dataProductDescriptor: 1.0.0\ninfo:\n  name: daily\n  owner: {id: team@acme.example}\ninterfaceComponents:\n  outputPorts:\n    - $ref: ports/shared.yaml\n    - $ref: ports/shared.yaml\n",
+    );
+    common::write(
+        t.path(),
+        "domains/orders/products/daily/ports/shared.yaml",
+        "name: shared\npromises:\n  $ref: promises.yaml\n",
+    );
+    let r = common::meshgate_in(t.path(), &["check", ".", "--format", "json"]);
+    let doc: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    let refs: Vec<_> = rows(&doc)
+        .into_iter()
+        .filter(|r| r.1 == "meshgate.ref")
+        .collect();
+    assert_eq!(
+        refs,
+        vec![row(
+            "daily",
+            "meshgate.ref",
+            "ref-missing",
+            "shared.yaml",
+            3,
+            9
+        )]
+    );
+}
+
+#[test]
+fn missing_view_fields_are_located_where_they_belong() {
+    let (_, doc) = check_json(&[
+        "--policy",
+        &repo().join("tests/policies/fields").display().to_string(),
+    ]);
+    let got: Vec<_> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["policy"] == "test.fields")
+        .map(|f| {
+            let loc = &f["location"];
+            (
+                f["product"].as_str().unwrap().split('/').nth(3).unwrap(),
+                f["message"].as_str().unwrap(),
+                loc["file"].as_str().unwrap().rsplit('/').next().unwrap(),
+                loc["line"].as_u64().unwrap(),
+                loc["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for want in [
+        // ODPI ODPS 3.1: details at `product.en`.
+        ("newsletter-signups", "no version", "odps.yml", 6, 3),
+        // DPS: in `info`, in YAML and in JSON.
+        ("search-queries", "no version", "dataproduct.yaml", 4, 1),
+        ("search-clicks", "no version", "dataproduct.json", 4, 3),
+        // DPS has no SLA field: the port itself.
+        (
+            "search-clicks",
+            "output port 0 has no sla",
+            "dataproduct.json",
+            34,
+            5,
+        ),
+        // DPS has no support field either: the root.
+        ("search-clicks", "no support", "dataproduct.json", 1, 1),
+        // ODPI ODPS 4.0: support belongs in `product`.
+        ("campaign-reach", "no support", "odps.yaml", 8, 1),
+        // A port tagged PII: the tag is in the view.
+        (
+            "search-clicks",
+            "output port 0 is tagged pii",
+            "dataproduct.json",
+            48,
+            29,
+        ),
+    ] {
+        assert!(got.contains(&want), "missing {want:?} in {got:#?}");
+    }
+}
+
+#[test]
 fn templates_are_skipped_with_a_note() {
     let (_, doc) = with_view_policy();
     let notes: Vec<_> = rows(&doc)
@@ -463,6 +570,7 @@ fn list_products_shows_standard_and_version() {
         ("campaign-reach", "odpi-odps", "4.0", "ok"),
         ("loyalty-points", "-", "-", "error"),
         ("newsletter-signups", "odpi-odps", "3.1", "ok"),
+        ("partner-audiences", "odpi-odps", "4.0", "ok"),
         ("card-settlements", "bitol-odps", "v1.0.0", "ok"),
         ("chargebacks", "bitol-odps", "v0.9.0", "ok"),
         ("refunds", "bitol-odps", "v1.0.0", "ok"),
@@ -484,7 +592,7 @@ fn list_products_shows_standard_and_version() {
             .lines()
             .last()
             .unwrap()
-            .contains("16 descriptors found"),
+            .contains("17 descriptors found"),
         "{table}"
     );
 }

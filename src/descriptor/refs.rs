@@ -1,9 +1,13 @@
 //! `$ref` resolution (JSON Reference): local files inside the repository and JSON pointers,
 //! never the network. Resolved fragments keep the positions of the file they come from.
+//!
+//! A JSON pointer is taken from the root of the document it points into, except in an ODPI
+//! ODPS document, whose pointers are relative to its `product` object (`#/SLA/default` is
+//! `product.SLA.default`), as that standard defines them.
 
 use std::collections::HashMap;
 
-use super::{Entry, Node, NodeValue, Span};
+use super::{Entry, Node, NodeValue, Span, Standard};
 
 /// Most `$ref`s followed in a chain before giving up.
 const MAX_DEPTH: usize = 32;
@@ -109,7 +113,18 @@ impl Resolver<'_> {
                     stack.pop();
                     merge_siblings(node, target);
                 }
-                Err(e) => self.out.errors.push(e),
+                // A fragment reached from several places meets the same broken reference each
+                // time: it is reported once.
+                Err(e) => {
+                    if !self
+                        .out
+                        .errors
+                        .iter()
+                        .any(|o| o.code == e.code && o.span == e.span)
+                    {
+                        self.out.errors.push(e);
+                    }
+                }
             }
             return;
         }
@@ -192,14 +207,31 @@ impl Resolver<'_> {
             ));
         }
         let doc = &self.docs[target_file];
-        let Some(target) = follow_pointer(doc, &pointer) else {
+        let (base, odpi) = pointer_base(doc);
+        let Some(target) = follow_pointer(base, &pointer) else {
+            let (within, help) = if odpi {
+                let rooted = follow_pointer(doc, &pointer).is_some();
+                let help = match pointer.strip_prefix("/product") {
+                    Some(rest) if rooted && rest.starts_with('/') => format!(
+                        "in an ODPI ODPS document a pointer is relative to `product`: write `#{rest}`"
+                    ),
+                    _ => "fix the JSON pointer or the referenced file; in an ODPI ODPS document a pointer is relative to `product` (`#/SLA/default` is `product.SLA.default`)".to_string(),
+                };
+                (" under `product`", help)
+            } else {
+                (
+                    "",
+                    "fix the JSON pointer (e.g. `#/components/inputPorts/name`) or the referenced file"
+                        .to_string(),
+                )
+            };
             return Err(err(
                 "ref-pointer",
                 format!(
-                    "`$ref` to `{reference}`: the pointer `#{pointer}` matches nothing in {}",
+                    "`$ref` to `{reference}`: the pointer `#{pointer}` matches nothing{within} in {}",
                     self.out.files[target_file]
                 ),
-                "fix the JSON pointer (e.g. `#/components/inputPorts/name`) or the referenced file",
+                &help,
             ));
         };
         self.added += count(target);
@@ -311,6 +343,19 @@ pub fn join(base: &str, reference: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// The node a JSON pointer into `doc` starts from: `product` in an ODPI ODPS document (its
+/// pointers are relative to it: `#/SLA/default` is `product.SLA.default`), else the root.
+/// The flag says whether it is an ODPI ODPS document.
+fn pointer_base(doc: &Node) -> (&Node, bool) {
+    match Standard::detect(doc).0 {
+        Standard::OdpiOdps => match doc.get("product") {
+            Some(product) => (product, true),
+            None => (doc, false),
+        },
+        _ => (doc, false),
+    }
 }
 
 /// Follows an RFC 6901 JSON pointer (the part after `#`, percent-decoded).
@@ -461,6 +506,67 @@ mod tests {
         );
         // Unresolved references stay in place.
         assert!(root.get("a").unwrap().get("$ref").is_some());
+    }
+
+    #[test]
+    fn odpi_odps_pointers_are_relative_to_product() {
+        let mut root = yaml(
+            "schema: https://opendataproducts.org/v4.0/schema/odps.yaml\nversion: 4.0\nproduct:\n  pricingPlans:\n    en:\n      - name: Basic\n        SLA: {$ref: '#/SLA/default'}\n        access: {$ref: '#/dataAccess/API'}\n      - name: Wrong\n        SLA: {$ref: '#/product/SLA/default'}\n        access: {$ref: '#/dataAccess/none'}\n  SLA:\n    default: {uptime: 99}\n  dataAccess:\n    API: {type: API}\n",
+        );
+        let r = resolve(&mut root, "m/odps.yaml", "".into(), &loader(&[]));
+        let plans = root.get("product").unwrap().get("pricingPlans").unwrap();
+        let NodeValue::Array(en) = &plans.get("en").unwrap().value else {
+            panic!("pricing plans are a list")
+        };
+        let basic = &en[0];
+        let uptime = basic.get("SLA").unwrap().get("uptime").unwrap();
+        assert_eq!(
+            (uptime.as_str(), uptime.span.start),
+            (None, Pos::new(13, 23))
+        );
+        assert_eq!(
+            basic.get("access").unwrap().get("type").unwrap().as_str(),
+            Some("API")
+        );
+        // A document-root pointer does not resolve; the help says how to write it.
+        let errors: Vec<(&str, u32, &str)> = r
+            .errors
+            .iter()
+            .map(|e| (e.code, e.span.start.line, e.help.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].0, "ref-pointer");
+        assert_eq!(errors[0].1, 10);
+        assert!(errors[0].2.contains("write `#/SLA/default`"), "{errors:?}");
+        assert!(
+            r.errors[1].message.contains("under `product`"),
+            "{errors:?}"
+        );
+        // Other standards keep document-root pointers, `product` or not.
+        let mut root = yaml(
+            "dataProductDescriptor: 1.0.0\ninfo: {name: x}\nproduct: {a: 1}\nport: {$ref: '#/product'}\n",
+        );
+        let r = resolve(&mut root, "d.yaml", "".into(), &loader(&[]));
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert!(root.get("port").unwrap().get("a").is_some());
+    }
+
+    #[test]
+    fn a_broken_ref_in_a_shared_fragment_is_reported_once() {
+        let mut root = yaml(
+            "ports:\n  - $ref: port.yaml\n  - $ref: port.yaml\n  - {$ref: '#/shared'}\nshared:\n  $ref: port.yaml\n",
+        );
+        let files: &'static [(&str, &str)] = &[(
+            "port.yaml",
+            "name: p\nschema: {$ref: missing.yaml}\nterms: {$ref: '#/nowhere'}\n",
+        )];
+        let r = resolve(&mut root, "p.yaml", "".into(), &loader(files));
+        let codes: Vec<(&str, u32, u32)> = r
+            .errors
+            .iter()
+            .map(|e| (e.code, e.span.file, e.span.start.line))
+            .collect();
+        assert_eq!(codes, vec![("ref-missing", 1, 2), ("ref-pointer", 1, 3)]);
     }
 
     #[test]
