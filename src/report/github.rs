@@ -157,3 +157,16 @@ pub fn append_summary(report: &Report, path: &std::path::Path) -> io::Result<()>
     file.write_all(&buf)?;
     file.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_first_then_cr_lf_and_in_properties_colon_comma() {
+        // `%` first: an escaped `\n` must not be re-escaped into `%250A`.
+        assert_eq!(escape_data("100% a\r\nb"), "100%25 a%0D%0Ab");
+        assert_eq!(escape_data("a:b,c"), "a:b,c");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+}

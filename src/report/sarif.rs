@@ -380,3 +380,19 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
     writeln!(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded_relative_references() {
+        assert_eq!(
+            uri_of("domains/a b/products/ü/x.yaml"),
+            "domains/a%20b/products/%C3%BC/x.yaml"
+        );
+        assert_eq!(uri_of("50%/x:y.yaml"), "50%25/x:y.yaml");
+        // A colon in the first segment would read as a URI scheme.
+        assert_eq!(uri_of("c:d/x"), "c%3Ad/x");
+    }
+}
