@@ -347,6 +347,15 @@ pub fn run(cli: Cli) -> u8 {
                 policy_memory_mb,
             };
             if list_products {
+                if !matches!(format, report::Format::Human | report::Format::Json) {
+                    eprintln!(
+                        "meshgate: error: --list-products prints `human` or `json`, not `{}`",
+                        format
+                            .to_possible_value()
+                            .map_or_else(String::new, |v| v.get_name().to_string())
+                    );
+                    return 2;
+                }
                 run_list(&opts, format, output.as_ref())
             } else {
                 let render_opts = RenderOptions {
@@ -354,6 +363,7 @@ pub fn run(cli: Cli) -> u8 {
                     quiet,
                     path_prefix: path_prefix(&target.root),
                     root: target_line(&target),
+                    report_url: github_run_url(),
                 };
                 run_check(&opts, format, output.as_ref(), &render_opts)
             }
@@ -420,7 +430,30 @@ fn run_check(
         }
     }
     write_output(output, |w| report::render(format, &report, render_opts, w))?;
+    if format == report::Format::Github {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            let path = PathBuf::from(path);
+            report::github::append_summary(&report, &path).map_err(|e| {
+                format!(
+                    "cannot append the job summary to {} ($GITHUB_STEP_SUMMARY): {e}",
+                    path.display()
+                )
+            })?;
+        }
+    }
     Ok(report.exit_code())
+}
+
+/// The page of the current GitHub Actions run (where its job summary is), from the variables
+/// GitHub sets; `None` outside GitHub Actions.
+fn github_run_url() -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    Some(format!(
+        "{}/{}/actions/runs/{}",
+        var("GITHUB_SERVER_URL")?,
+        var("GITHUB_REPOSITORY")?,
+        var("GITHUB_RUN_ID")?
+    ))
 }
 
 /// `meshgate explain`.

@@ -220,6 +220,18 @@ pub enum ErrorKind {
     PolicyRuntime,
 }
 
+impl ErrorKind {
+    /// The kind's name, as in JSON (`policy-compile`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::PolicyCompile => "policy-compile",
+            ErrorKind::PolicyRejected => "policy-rejected",
+            ErrorKind::Io => "io",
+            ErrorKind::PolicyRuntime => "policy-runtime",
+        }
+    }
+}
+
 /// A problem that stops part of the check from being done as asked (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunError {
@@ -249,5 +261,18 @@ mod tests {
         assert!(Severity::Error > Severity::Warning && Severity::Warning > Severity::Info);
         assert_eq!("warn".parse::<Severity>(), Ok(Severity::Warning));
         assert!("fatal".parse::<Severity>().is_err());
+    }
+
+    #[test]
+    fn error_kind_names_are_the_json_ones() {
+        for kind in [
+            ErrorKind::PolicyCompile,
+            ErrorKind::PolicyRejected,
+            ErrorKind::Io,
+            ErrorKind::PolicyRuntime,
+        ] {
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json, kind.as_str());
+        }
     }
 }

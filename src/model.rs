@@ -518,7 +518,7 @@ fn runtime_errors(findings: &[Finding]) -> Vec<RunError> {
 }
 
 /// 64-bit FNV-1a: small, stable across platforms and releases (unlike `std`'s hasher).
-fn fnv1a(parts: &[&str]) -> u64 {
+pub(crate) fn fnv1a(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for b in part.bytes().chain([0xff]) {
@@ -531,7 +531,7 @@ fn fnv1a(parts: &[&str]) -> u64 {
 
 /// `message` without positions: every `<digits>:<digits>` (a `line:col`, as in "first defined
 /// at 3:5") becomes `#`, so that a line shift does not change a fingerprint.
-fn without_positions(message: &str) -> String {
+pub(crate) fn without_positions(message: &str) -> String {
     let b = message.as_bytes();
     let mut out = String::with_capacity(message.len());
     let mut i = 0;

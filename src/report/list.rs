@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use crate::descriptor::Standard;
 use crate::mesh::Listing;
 
-/// Renders the listing: an aligned table (human) or `{"version": 1, "products", "excluded"}` (json).
+/// Renders the listing: an aligned table (human; the CLI refuses the CI formats) or `{"version": 1, "products", "excluded"}` (json).
 pub fn render(format: super::Format, listing: &Listing, out: &mut dyn Write) -> io::Result<()> {
     match format {
         super::Format::Json => {
@@ -17,7 +17,8 @@ pub fn render(format: super::Format, listing: &Listing, out: &mut dyn Write) -> 
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
             writeln!(out)
         }
-        super::Format::Human => {
+        // The CI formats have nothing to say about a listing (the CLI refuses them): a table.
+        _ => {
             let rows: Vec<[String; 5]> = listing
                 .products
                 .iter()
