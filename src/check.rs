@@ -189,6 +189,12 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         } else {
             checked
         };
+        let not_applicable = outcomes
+            .iter()
+            .zip(&lib.policies)
+            .filter(|(o, _)| **o == Some(Outcome::NotApplicable))
+            .map(|(_, pol)| pol.package.clone())
+            .collect();
         findings.extend(e.findings);
         excepted.extend(e.excepted);
         products.push(ProductReport {
@@ -199,6 +205,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             format: p.format,
             status: Status::Pass,
             outcomes,
+            not_applicable,
             excepted: 0,
             checked,
         });
@@ -220,6 +227,9 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             severity: p.metadata.severity,
             category: p.metadata.category.clone(),
             remediation: p.metadata.remediation.clone(),
+            level: p.metadata.level(),
+            waivable: p.metadata.waivable(),
+            standards: p.metadata.standards.clone(),
         })
         .collect();
     let domains = mesh

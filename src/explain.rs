@@ -78,7 +78,7 @@ pub fn catalog(mesh: &Mesh) -> Vec<Entry> {
             // `deny` and `violation` members are errors unless the METADATA says otherwise.
             severity: Some(meta.severity.unwrap_or(Severity::Error)),
             description: meta.description,
-            help: meta.remediation,
+            help: meta.remediation.map(|r| format!("{r:?}")),
             source: format!("{}{scope}", s.path),
         });
     }
