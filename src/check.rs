@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::engine::{self, Evaluation};
-use crate::findings::Severity;
+use crate::findings::{ErrorKind, Location, RunError, Severity};
 use crate::mesh::{self, Fatal, LoadSettings, Mesh};
 use crate::model::{Checked, Outcome, Parts, PolicyReport, ProductReport, Report, Status};
 use crate::policy::{self, Library, Origin};
@@ -97,6 +97,20 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         let mut lib = policy::build(files.sources, &mesh.domain_names(), &data, timeout);
         for (origin, error) in files.unreadable {
             lib.add_unreadable(&origin, error);
+        }
+        // Parameters for a policy that does not exist (a typo): the policy meant runs with its
+        // defaults, so no product is fully checked as configured.
+        let ids = lib.policies.iter().map(|p| p.package.as_str());
+        let unknown = mesh.config.unknown_params(crate::config::FILE_NAME, ids);
+        if !unknown.is_empty() {
+            lib.degrade(None);
+        }
+        for e in unknown {
+            lib.errors.push(RunError {
+                kind: ErrorKind::Config,
+                message: e.message,
+                location: Some(Location::new(&e.file, e.pos, 1)),
+            });
         }
         (lib, files.builtin_library)
     };

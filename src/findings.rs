@@ -212,6 +212,9 @@ pub enum ErrorKind {
     PolicyRejected,
     /// A policy file that could not be read (permissions, not UTF-8).
     Io,
+    /// `meshgate.toml` names something that does not exist (a `[params."<id>"]` table of no
+    /// policy).
+    Config,
 }
 
 /// A problem that stops part of the check from being done as asked (exit code 2).

@@ -254,3 +254,69 @@ fn an_applicable_rule_that_errs_fails_closed() {
         ["daily g.dpds_only", "daily g.when"]
     );
 }
+
+const LIMIT: &str = "package g.limit\n\ndefaults := {\"max\": 10, \"unit\": \"days\"}\n\nparams := object.union(defaults, object.get(data.meshgate, [\"params\", \"g.limit\"], {}))\n\ndeny contains sprintf(\"max %v %v\", [params.max, params.unit]) if true\n";
+
+/// `[params."<policy id>"]` in meshgate.toml reaches the policy as
+/// `data.meshgate.params["<policy id>"]`, over its defaults; `inspect` shows it in `data`.
+#[test]
+fn params_reach_the_policy_and_inspect() {
+    let t = mesh(&[("limit.rego", LIMIT)]);
+    let messages = |dir: &std::path::Path| -> Vec<String> {
+        let (code, doc, stderr) = check_json(dir, &[]);
+        assert_eq!(code, 1, "{stderr}");
+        let mut m: Vec<String> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["policy"] == "g.limit")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect();
+        m.dedup();
+        m
+    };
+    assert_eq!(messages(t.path()), ["max 10 days"]);
+    write(t.path(), "meshgate.toml", "[params.\"g.limit\"]\nmax = 3\n");
+    assert_eq!(messages(t.path()), ["max 3 days"]);
+    let r = meshgate_in(
+        t.path(),
+        &["inspect", "domains/orders/products/daily/dataproduct.yaml"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        doc["data"]["meshgate"]["params"],
+        serde_json::json!({"g.limit": {"max": 3}})
+    );
+}
+
+/// Parameters of a policy id that no policy has are an error at their line (exit 2).
+#[test]
+fn params_of_an_unknown_policy_are_exit_2_at_their_line() {
+    let t = mesh(&[("limit.rego", LIMIT)]);
+    write(
+        t.path(),
+        "meshgate.toml",
+        "policy-timeout-ms = 5000\n\n[params.\"g.limit\"]\nmax = 3\n\n[params.\"limit\"]\nmax = 4\n",
+    );
+    let (code, doc, _) = check_json(t.path(), &[]);
+    assert_eq!(code, 2, "{doc}");
+    let e = &doc["errors"][0];
+    assert_eq!(e["kind"], "config");
+    assert_eq!(
+        (
+            &e["location"]["file"],
+            &e["location"]["line"],
+            &e["location"]["column"]
+        ),
+        (&"meshgate.toml".into(), &6.into(), &9.into())
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("[params.\"limit\"]: no policy has this id (did you mean `g.limit`?)"),
+        "{e}"
+    );
+    assert_eq!(product(&doc, "daily")["status"], "error");
+}
