@@ -320,3 +320,82 @@ fn params_of_an_unknown_policy_are_exit_2_at_their_line() {
     );
     assert_eq!(product(&doc, "daily")["status"], "error");
 }
+
+/// `policies/README.md` is the catalog of the shipped library, as `meshgate policies` prints it.
+#[test]
+fn the_committed_policy_catalog_is_current() {
+    let r = common::meshgate(&["policies", "--builtin", "--format", "markdown"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let committed =
+        std::fs::read_to_string(common::repo().join("policies/README.md")).unwrap_or_default();
+    assert!(
+        r.stdout == committed,
+        "policies/README.md is stale; regenerate it with\n  cargo run -q -- policies --builtin --format markdown > policies/README.md"
+    );
+}
+
+/// The catalog lists the global policies, then each domain's local ones, with their METADATA;
+/// a policy file that does not load is reported and exits 2.
+#[test]
+fn the_catalog_lists_global_then_domain_policies() {
+    let t = mesh(&[
+        ("advice.rego", ADVICE),
+        ("a.rego", ONLY_DPDS),
+        ("b.rego", APPLICABLE),
+    ]);
+    write(
+        t.path(),
+        "domains/orders/policies/local.rego",
+        "# METADATA\n# title: Local\npackage orders.local\n\nwarn contains \"l\" if true\n",
+    );
+    let r = meshgate_in(t.path(), &["policies", ".", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let rows: Vec<String> = doc["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {} {} {} {} {}",
+                p["id"].as_str().unwrap(),
+                p["domain"],
+                p["severity"].as_str().unwrap(),
+                p["level"].as_str().unwrap(),
+                p["standards"],
+                p["waivable"],
+                p["files"][0].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "g.advice null warning silver null false policies/advice.rego",
+            "g.dpds_only null error bronze [\"dpds\"] true policies/a.rego",
+            "g.when null error bronze null true policies/b.rego",
+            "orders.local \"orders\" error bronze null true domains/orders/policies/local.rego",
+        ]
+    );
+    assert_eq!(doc["policies"][2]["applicable"], true);
+    let r = meshgate_in(t.path(), &["policies", ".", "--format", "markdown"]);
+    assert!(
+        r.stdout.contains("## Domain `orders`: local policies"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  - dpds: Fix it the DPDS way."),
+        "{}",
+        r.stdout
+    );
+    write(
+        t.path(),
+        "policies/broken.rego",
+        "package g.broken\n\ndeny contains x if {\n",
+    );
+    let r = meshgate_in(t.path(), &["policies", "."]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("policies/broken.rego:"), "{}", r.stderr);
+    assert!(r.stdout.contains("g.advice"), "{}", r.stdout);
+}
