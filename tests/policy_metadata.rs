@@ -399,3 +399,48 @@ fn the_catalog_lists_global_then_domain_policies() {
     assert!(r.stderr.contains("policies/broken.rego:"), "{}", r.stderr);
     assert!(r.stdout.contains("g.advice"), "{}", r.stdout);
 }
+
+/// `explain` shows the METADATA merged over a package's files (not only the first file's),
+/// the level, the advice per standard, and a passing and a failing example from the tests
+/// next to the policy (`test_*_passes` / `test_*_fails`).
+#[test]
+fn explain_shows_merged_metadata_and_examples_from_tests() {
+    let t = mesh(&[
+        ("own_a.rego", "package g.own\n\ndeny contains \"a\" if not input.owner\n"),
+        (
+            "own_b.rego",
+            "# METADATA\n# title: Owners\n# description: Products name an owner.\n# custom:\n#   level: gold\n#   remediation:\n#     dpds: Set info.owner.\n#     default: Name an owner.\npackage g.own\n\nwarn contains \"b\" if false\n",
+        ),
+        (
+            "own_test.rego",
+            "package g.own_test\n\ntest_helper if true\n\ntest_owner_passes if {\n\tcount(data.g.own.deny) == 0 with input as {\"owner\": \"x\"}\n}\n\ntest_no_owner_fails if {\n\tdata.g.own.deny == {\"a\"} with input as {}\n}\n",
+        ),
+    ]);
+    let r = meshgate_in(t.path(), &["explain", "g.own"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let expected = "g.own
+  Owners
+  severity: error
+  level: gold
+  defined: policies/own_a.rego, policies/own_b.rego
+
+Products name an owner.
+
+How to fix:
+  default: Name an owner.
+  dpds: Set info.owner.
+
+Passing example (policies/own_test.rego:5):
+
+    test_owner_passes if {
+    \tcount(data.g.own.deny) == 0 with input as {\"owner\": \"x\"}
+    }
+
+Failing example (policies/own_test.rego:9):
+
+    test_no_owner_fails if {
+    \tdata.g.own.deny == {\"a\"} with input as {}
+    }
+";
+    assert_eq!(r.stdout, expected);
+}
