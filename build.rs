@@ -1,4 +1,4 @@
-//! Embeds the shipped policy library (`policies/*.rego`, tests excluded) into the binary.
+//! Embeds the shipped policy library (`policies/*.rego`) and, apart, its tests into the binary.
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -13,10 +13,28 @@ fn main() {
         .unwrap_or_default();
     files.retain(|p| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        name.ends_with(".rego") && !name.ends_with("_test.rego")
+        name.ends_with(".rego")
     });
     files.sort();
-    let mut out = String::from("/// The shipped policy library: (file name, Rego text).\npub static LIBRARY: &[(&str, &str)] = &[\n");
+    let (tests, files): (Vec<_>, Vec<_>) = files.into_iter().partition(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with("_test.rego"))
+    });
+    let mut out = String::new();
+    // The library's tests, for `meshgate explain` (examples), not loaded as policies.
+    out.push_str("/// The shipped library's tests: (file name, Rego text).\npub static LIBRARY_TESTS: &[(&str, &str)] = &[\n");
+    for f in &tests {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            f.display().to_string()
+        );
+    }
+    out.push_str("];\n");
+    out.push_str("/// The shipped policy library: (file name, Rego text).\npub static LIBRARY: &[(&str, &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::engine::{self, Evaluation};
-use crate::findings::Severity;
+use crate::findings::{ErrorKind, Location, RunError, Severity};
 use crate::mesh::{self, Fatal, LoadSettings, Mesh};
 use crate::model::{Checked, Outcome, Parts, PolicyReport, ProductReport, Report, Status};
 use crate::policy::{self, Library, Origin};
@@ -127,6 +127,20 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         for (origin, error) in files.unreadable {
             lib.add_unreadable(&origin, error);
         }
+        // Parameters for a policy that does not exist (a typo): the policy meant runs with its
+        // defaults, so no product is fully checked as configured.
+        let ids = lib.policies.iter().map(|p| p.package.as_str());
+        let unknown = mesh.config.unknown_params(crate::config::FILE_NAME, ids);
+        if !unknown.is_empty() {
+            lib.degrade(None);
+        }
+        for e in unknown {
+            lib.errors.push(RunError {
+                kind: ErrorKind::Config,
+                message: e.message,
+                location: Some(Location::new(&e.file, e.pos, 1)),
+            });
+        }
         (lib, files.builtin_library)
     };
     // An unreadable folder may hide products or policies: the products it may concern are
@@ -223,6 +237,12 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         } else {
             checked
         };
+        let not_applicable = outcomes
+            .iter()
+            .zip(&lib.policies)
+            .filter(|(o, _)| **o == Some(Outcome::NotApplicable))
+            .map(|(_, pol)| pol.package.clone())
+            .collect();
         findings.extend(e.findings);
         excepted.extend(e.excepted);
         products.push(ProductReport {
@@ -233,6 +253,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             format: p.format,
             status: Status::Pass,
             outcomes,
+            not_applicable,
             excepted: 0,
             checked,
         });
@@ -254,6 +275,9 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             severity: p.metadata.severity,
             category: p.metadata.category.clone(),
             remediation: p.metadata.remediation.clone(),
+            level: p.metadata.level(),
+            waivable: p.metadata.waivable(),
+            standards: p.metadata.standards.clone(),
         })
         .collect();
     let domains = mesh

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::catalog;
 use crate::check::{self, CheckOptions};
 use crate::engine::Evaluator;
 use crate::explain;
@@ -149,6 +150,21 @@ enum Command {
         /// The mesh repository root whose policies to explain.
         #[arg(long, value_name = "DIR", default_value = ".")]
         repo: PathBuf,
+        #[command(flatten)]
+        mesh: MeshArgs,
+    },
+    /// List every policy in effect (the global ones, then each domain's local ones) with its
+    /// METADATA: id, title, severity, category, level, standards, waivable, files and rules.
+    Policies {
+        /// The mesh repository root.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format (`markdown` is the reference a governance board publishes).
+        #[arg(long, value_enum, default_value_t = catalog::Format::Human)]
+        format: catalog::Format,
+        /// List the library shipped with meshgate instead of the repository's policies.
+        #[arg(long, conflicts_with = "path")]
+        builtin: bool,
         #[command(flatten)]
         mesh: MeshArgs,
     },
@@ -386,6 +402,12 @@ pub fn run(cli: Cli) -> u8 {
             &mesh,
         ),
         Command::Explain { code, repo, mesh } => run_explain(code.as_deref(), &repo, &mesh),
+        Command::Policies {
+            path,
+            format,
+            builtin,
+            mesh,
+        } => run_policies(&path, format, builtin, &mesh),
     };
     match result {
         Ok(code) => code,
@@ -494,6 +516,36 @@ fn run_explain(code: Option<&str>, repo: &std::path::Path, args: &MeshArgs) -> R
             }
         },
     }
+}
+
+/// `meshgate policies`: exit 0, or 2 when a policy file did not load (it is left out of the
+/// catalog and reported on standard error).
+fn run_policies(
+    path: &std::path::Path,
+    format: catalog::Format,
+    builtin: bool,
+    args: &MeshArgs,
+) -> Result<u8, Stop> {
+    let catalog = if builtin {
+        catalog::build(crate::library::sources(), &[])
+    } else {
+        let root = scope::resolve(path).map_err(|e| e.to_string())?.root;
+        let pool = check::thread_pool(None).map_err(|e| e.to_string())?;
+        pool.install(|| {
+            let mesh = mesh::load(&args.settings(&root)).map_err(|e| e.to_string())?;
+            let files = mesh.policy_files();
+            let mut catalog = catalog::build(files.sources, &mesh.domain_names());
+            catalog
+                .errors
+                .extend(files.unreadable.into_iter().map(|(_, e)| e));
+            Ok::<_, String>(catalog)
+        })?
+    };
+    write_output(None, |w| catalog::render(&catalog, format, w))?;
+    for e in &catalog.errors {
+        eprintln!("meshgate: error: {e}");
+    }
+    Ok(if catalog.errors.is_empty() { 0 } else { 2 })
 }
 
 /// What `meshgate inspect` prints or writes.

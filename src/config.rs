@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::descriptor::Pos;
 
@@ -58,6 +61,13 @@ pub struct Config {
     pub resolve_refs: bool,
     /// Accept a repository without any product descriptor (otherwise `check` exits 2).
     pub allow_empty: bool,
+    /// Policy parameters: `[params."<policy id>"]` tables, given to policies as
+    /// `data.meshgate.params["<policy id>"]`. The ids are checked against the loaded policies
+    /// (see [`Config::unknown_params`]).
+    pub params: BTreeMap<Spanned<String>, toml::Table>,
+    /// Where each params id is written (set by [`Config::parse`]).
+    #[serde(skip)]
+    pub params_at: BTreeMap<String, Pos>,
 }
 
 impl Default for Config {
@@ -76,6 +86,8 @@ impl Default for Config {
             lenient_keys: false,
             resolve_refs: true,
             allow_empty: false,
+            params: BTreeMap::new(),
+            params_at: BTreeMap::new(),
         }
     }
 }
@@ -102,7 +114,7 @@ fn pos_of_offset(text: &str, offset: usize) -> Pos {
 impl Config {
     /// Parses configuration text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError {
             file: file.to_string(),
             pos: e
                 .span()
@@ -124,6 +136,11 @@ impl Config {
                 });
             }
         }
+        config.params_at = config
+            .params
+            .keys()
+            .map(|id| (id.get_ref().clone(), pos_of_offset(text, id.span().start)))
+            .collect();
         if config.policy_timeout_ms == 0 {
             return Err(ConfigError {
                 file: file.to_string(),
@@ -139,6 +156,63 @@ impl Config {
             });
         }
         Ok(config)
+    }
+
+    /// `data.meshgate.params`: every `[params."<policy id>"]` table as a JSON object.
+    pub fn params_json(&self) -> serde_json::Value {
+        fn json(v: &toml::Value) -> serde_json::Value {
+            match v {
+                toml::Value::String(s) => s.clone().into(),
+                toml::Value::Integer(i) => (*i).into(),
+                toml::Value::Float(f) => (*f).into(),
+                toml::Value::Boolean(b) => (*b).into(),
+                // As OPA reads a date in JSON or YAML data: the text.
+                toml::Value::Datetime(d) => d.to_string().into(),
+                toml::Value::Array(a) => a.iter().map(json).collect(),
+                toml::Value::Table(t) => table(t),
+            }
+        }
+        fn table(t: &toml::Table) -> serde_json::Value {
+            t.iter()
+                .map(|(k, v)| (k.clone(), json(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        }
+        self.params
+            .iter()
+            .map(|(id, t)| (id.get_ref().clone(), table(t)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    /// The `[params."<id>"]` tables whose id is not in `policies` (the ids of the policies
+    /// loaded), as errors at the id.
+    pub fn unknown_params<'a>(
+        &self,
+        file: &str,
+        policies: impl Iterator<Item = &'a str> + Clone,
+    ) -> Vec<ConfigError> {
+        self.params
+            .keys()
+            .filter(|id| !policies.clone().any(|p| p == id.get_ref()))
+            .map(|id| {
+                let known: Vec<&str> = policies.clone().collect();
+                let close = known
+                    .iter()
+                    .filter(|k| k.ends_with(&format!(".{}", id.get_ref())) || id.get_ref().ends_with(&format!(".{k}")))
+                    .map(|k| format!(" (did you mean `{k}`?)"))
+                    .next()
+                    .unwrap_or_default();
+                ConfigError {
+                    file: file.to_string(),
+                    pos: self.params_at.get(id.get_ref()).copied().unwrap_or(Pos::START),
+                    message: format!(
+                        "[params.\"{}\"]: no policy has this id{close}; a params table is named after the package of the policy that reads it (`meshgate policies` lists them)",
+                        id.get_ref()
+                    ),
+                }
+            })
+            .collect()
     }
 
     /// Loads `meshgate.toml` from `root` if it exists, else the defaults.
@@ -196,5 +270,32 @@ mod tests {
         assert!(c.lenient_keys && !c.resolve_refs);
         let e = Config::parse("extra-products = [\"a/[b\"]\n", "m.toml").unwrap_err();
         assert!(e.message.contains("invalid glob"), "{}", e.message);
+    }
+
+    #[test]
+    fn params_are_tables_by_policy_id_with_their_position() {
+        let c = Config::parse(
+            "[params.\"governance.lifecycle\"]\nallowed = [\"draft\", \"active\"]\nmin = 2\nwhen = 2026-01-31\n\n[params.x]\n",
+            "m.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.params_json(),
+            serde_json::json!({
+                "governance.lifecycle": {"allowed": ["draft", "active"], "min": 2, "when": "2026-01-31"},
+                "x": {}
+            })
+        );
+        let errors = c.unknown_params("m.toml", ["governance.lifecycle"].into_iter());
+        let msgs: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert!(
+            msgs[0].starts_with("m.toml:6:9: [params.\"x\"]: no policy has this id;"),
+            "{msgs:?}"
+        );
+        let e = Config::parse("\nparams = 3\n", "m.toml").unwrap_err();
+        assert_eq!(e.pos.line, 2, "{e}");
+        let e = Config::parse("[params]\nx = 3\n", "m.toml").unwrap_err();
+        assert_eq!(e.pos.line, 2, "{e}");
     }
 }

@@ -65,9 +65,14 @@ pub struct ProductEntry<'a> {
 }
 
 /// `data` as every policy sees it, without the per-product part:
-/// `{"meshgate": {"mesh": {"domains", "products", "index"}}}`. A product's entry is its facts
-/// plus `descriptor` (`null` when it did not parse).
-pub fn mesh_data(domains: &[DomainEntry<'_>], products: &[ProductEntry<'_>]) -> Value {
+/// `{"meshgate": {"mesh": {"domains", "products", "index"}, "params": {…}}}`. A product's entry
+/// is its facts plus `descriptor` (`null` when it did not parse). `params` are the
+/// `[params."<policy id>"]` tables of meshgate.toml, by policy id (`{}` when there are none).
+pub fn mesh_data(
+    domains: &[DomainEntry<'_>],
+    products: &[ProductEntry<'_>],
+    params: Value,
+) -> Value {
     let domains: regorus::value::Object = domains
         .iter()
         .map(|d| {
@@ -103,14 +108,17 @@ pub fn mesh_data(domains: &[DomainEntry<'_>], products: &[ProductEntry<'_>]) -> 
     let products: regorus::value::Object = entries.into_iter().collect();
     obj(vec![(
         "meshgate",
-        obj(vec![(
-            "mesh",
-            obj(vec![
-                ("domains", domains.into()),
-                ("products", products.into()),
-                ("index", index),
-            ]),
-        )]),
+        obj(vec![
+            (
+                "mesh",
+                obj(vec![
+                    ("domains", domains.into()),
+                    ("products", products.into()),
+                    ("index", index),
+                ]),
+            ),
+            ("params", params),
+        ]),
     )])
 }
 
@@ -199,6 +207,7 @@ mod tests {
                 facts: &facts,
                 input: None,
             }],
+            Value::new_object(),
         );
         let entry = &data["meshgate"]["mesh"]["products"]["a.yaml"];
         let keys: Vec<String> = entry

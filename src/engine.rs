@@ -10,10 +10,12 @@ use regorus::rvm::{Program, RegoVM};
 use regorus::{CompiledPolicy, Value};
 
 use crate::data::{self, WITH_PRODUCT};
-use crate::descriptor::{format_path, parse_path, PathSeg};
+use crate::descriptor::{format_path, parse_path, PathSeg, Standard};
 use crate::findings::{Finding, Location, Severity, POLICY_POLICY};
 use crate::model::Outcome;
-use crate::policy::{exception_name, Library, Origin, Policy, PolicySet, EXCEPTION_RULE};
+use crate::policy::{
+    exception_name, Library, Origin, Policy, PolicySet, APPLICABLE_RULE, EXCEPTION_RULE,
+};
 use crate::product::Product;
 use crate::rego::{char_column, execution_timer, split_regorus_error};
 use crate::rules::{BAD_PATH, POLICY_ERROR_ID};
@@ -327,8 +329,9 @@ impl VmProgram {
     fn compile(engine: &regorus::Engine, queries: &SetQueries, now_ns: i64) -> Option<VmProgram> {
         let mut engine = engine.clone();
         let module = format!(
-            "package {VM_PACKAGE}\n\nresults := [{}]\n",
-            queries.refs.join(", ")
+            "package {VM_PACKAGE}\n\nresults := [{}]\n{}",
+            queries.elements.join(", "),
+            queries.helpers
         );
         engine
             .add_policy("<meshgate-vm>".to_string(), module)
@@ -489,29 +492,40 @@ fn run_to_completion_is_exact(program: &Program) -> bool {
 /// What one query of a set evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
+    /// The policy's `applicable` rule (evaluated first: when it is not `true`, the policy's
+    /// other rules are not evaluated on the product).
+    Applicable,
     /// The policy's `exception` rule (evaluated before its other rules).
     Exception,
     /// The policy's rule of this index in [`Policy::rules`].
     Rule(usize),
 }
 
-/// The queries a worker runs for one policy set, built once per set.
+/// The queries a worker runs for the policies of one set that apply to a product's standard,
+/// built once per set and standard.
 struct SetQueries {
-    /// A module whose rule `results` is `[data.a.exception, data.a.deny, data.a.warn, …]`
-    /// evaluated `with` the product: every rule of the set in one evaluation, without parsing
-    /// a query per product.
+    /// A module whose rule `results` evaluates, `with` the product, every rule of the policies
+    /// (see [`SetQueries::results_module`]): all of them in one evaluation, without parsing a
+    /// query per product.
     module: String,
-    /// One query per (policy index, rule), in the same order as the elements of `results`:
-    /// per policy, its `exception` rule first (if it has one), then its rules.
+    /// One query per (policy index, rule), in policy order: per policy, its `applicable` rule
+    /// first (if it has one), then its `exception` rule (if it has one), then its rules.
     each: Vec<(usize, Target, String)>,
-    /// `data.<package>.<rule>` of every rule, in the same order.
-    refs: Vec<String>,
+    /// The elements of `results` (see [`SetQueries::results_module`]).
+    elements: Vec<String>,
+    /// Rules the elements refer to (`applies_<k>`, `policy_<k>`), to add to the results module.
+    helpers: String,
+    /// Per policy, in order: whether it has an `applicable` rule, and how many of its other
+    /// rules are queried. Says how the elements of `results` map to `each`.
+    layout: Vec<(bool, usize)>,
 }
 
 impl SetQueries {
     fn new(set_policies: &[usize], lib: &Library) -> SetQueries {
         let mut each = Vec::new();
-        let mut refs = Vec::new();
+        let mut elements = Vec::new();
+        let mut helpers = String::new();
+        let mut layout = Vec::new();
         for &pi in set_policies {
             let policy = &lib.policies[pi];
             let targets = policy
@@ -525,20 +539,74 @@ impl SetQueries {
                         .enumerate()
                         .map(|(i, r)| (Target::Rule(i), r.as_str())),
                 );
+            let mut refs = Vec::new();
+            if policy.applicable {
+                let r = rule_ref(&policy.package, APPLICABLE_RULE);
+                each.push((pi, Target::Applicable, format!("{r}{WITH_PRODUCT}")));
+            }
             for (target, rule) in targets {
                 let r = rule_ref(&policy.package, rule);
                 each.push((pi, target, format!("{r}{WITH_PRODUCT}")));
                 refs.push(r);
             }
+            layout.push((policy.applicable, refs.len()));
+            if policy.applicable {
+                // The policy's rules are evaluated only where `applicable` is true.
+                let k = layout.len() - 1;
+                let applicable = rule_ref(&policy.package, APPLICABLE_RULE);
+                helpers.push_str(&format!(
+                    "\ndefault applies_{k} := false\n\napplies_{k} if {applicable} == true\n\ndefault policy_{k} := []\n\npolicy_{k} := [{}] if applies_{k}\n",
+                    refs.join(", ")
+                ));
+                elements.push(format!("applies_{k}"));
+                elements.push(format!("policy_{k}"));
+            } else {
+                elements.extend(refs);
+            }
         }
+        let module = format!(
+            "package {EVAL_PACKAGE}\n\nresults := r if {{\n\tr := [{}]{WITH_PRODUCT}\n}}\n{helpers}",
+            elements.join(", ")
+        );
         SetQueries {
-            module: format!(
-                "package {EVAL_PACKAGE}\n\nresults := r if {{\n\tr := [{}]{WITH_PRODUCT}\n}}\n",
-                refs.join(", ")
-            ),
+            module,
             each,
-            refs,
+            elements,
+            helpers,
+            layout,
         }
+    }
+
+    /// The values of `results` spread over `each`: a policy that is not applicable gets
+    /// `false` for its `applicable` query and `Undefined` (not evaluated) for its other rules.
+    /// `None` when `items` do not have the expected shape (a complete rule that is undefined
+    /// leaves the policy's array undefined): the rules are then evaluated one by one.
+    fn spread(&self, items: &[Value]) -> Option<Vec<Result<Value, String>>> {
+        let mut out = Vec::with_capacity(self.each.len());
+        let mut items = items.iter();
+        for &(applicable, n) in &self.layout {
+            if applicable {
+                let applies = items.next()?;
+                let Value::Array(values) = items.next()? else {
+                    return None;
+                };
+                if *applies == Value::from(true) {
+                    if values.len() != n {
+                        return None;
+                    }
+                    out.push(Ok(Value::from(true)));
+                    out.extend(values.iter().cloned().map(Ok));
+                } else {
+                    out.push(Ok(Value::from(false)));
+                    out.extend((0..n).map(|_| Ok(Value::Undefined)));
+                }
+            } else {
+                for _ in 0..n {
+                    out.push(Ok(items.next()?.clone()));
+                }
+            }
+        }
+        (items.next().is_none() && out.len() == self.each.len()).then_some(out)
     }
 }
 
@@ -572,8 +640,8 @@ fn rule_values(
         if vm.set_data(data::with_product(data, &p.facts)).is_ok() {
             vm.set_input(input.clone());
             if let Ok(Value::Array(items)) = vm.execute_entry_point_by_name(&program.entry) {
-                if items.len() == n {
-                    return items.iter().cloned().map(Ok).collect();
+                if let Some(values) = queries.spread(items.as_slice()) {
+                    return values;
                 }
             }
         }
@@ -594,21 +662,31 @@ fn rule_values(
         engine
     });
     engine.set_input(data::wrapper(input, &p.facts));
-    match engine.eval_rule(format!("data.{EVAL_PACKAGE}.results")) {
-        Ok(Value::Array(items)) if items.len() == n => items.iter().cloned().map(Ok).collect(),
-        // Each rule on its own, each under its own time limit (regorus restarts its timer at
-        // every evaluation): a rule that runs away does not keep the others from being checked.
-        _ => queries
-            .each
-            .iter()
-            .map(|(_, _, q)| {
-                engine
-                    .eval_query(q.clone(), false)
-                    .map(query_value)
-                    .map_err(|e| e.to_string())
-            })
-            .collect(),
+    if let Ok(Value::Array(items)) = engine.eval_rule(format!("data.{EVAL_PACKAGE}.results")) {
+        if let Some(values) = queries.spread(items.as_slice()) {
+            return values;
+        }
     }
+    // Each rule on its own, each under its own time limit (regorus restarts its timer at every
+    // evaluation): a rule that runs away does not keep the others from being checked. The
+    // rules of a policy whose `applicable` is not true (or errs) are not evaluated.
+    let mut values = Vec::with_capacity(n);
+    let mut skip = None;
+    for (pi, target, q) in &queries.each {
+        if skip == Some(*pi) {
+            values.push(Ok(Value::Undefined));
+            continue;
+        }
+        let value = engine
+            .eval_query(q.clone(), false)
+            .map(query_value)
+            .map_err(|e| e.to_string());
+        if *target == Target::Applicable && value.as_ref().ok() != Some(&Value::from(true)) {
+            skip = Some(*pi);
+        }
+        values.push(value);
+    }
+    values
 }
 
 /// Evaluates every rule of the set on one product and turns the members into findings.
@@ -619,8 +697,12 @@ fn eval_product(
     p: &Product,
     input: &Value,
 ) -> Evaluation {
-    let values = rule_values(w, data, p, input);
     let queries = &w.prepared.queries;
+    let values = if queries.each.is_empty() {
+        Vec::new()
+    } else {
+        rule_values(w, data, p, input)
+    };
     let opts = w.opts;
     let mut out = Evaluation {
         out_of_memory: values
@@ -628,10 +710,25 @@ fn eval_product(
             .any(|v| v.as_ref().is_err_and(|e| e.contains(MEMORY_EXCEEDED))),
         ..Evaluation::default()
     };
+    // The policies of the set that `custom.standards` leaves out for this product's standard:
+    // not applicable, not evaluated.
+    out.outcomes.extend(
+        w.prepared
+            .set
+            .policies
+            .iter()
+            .filter(|&&pi| !lib.policies[pi].metadata.covers(p.standard))
+            .map(|&pi| (pi, Outcome::NotApplicable)),
+    );
     // The rule names (see `exception_name`) the current policy's `exception` excepts.
     let mut excepted: Vec<String> = Vec::new();
+    // A policy whose `applicable` rule is not true (or failed): its other rules are skipped.
+    let mut skip = None;
     for ((pi, target, _), result) in queries.each.iter().zip(values) {
         let policy: &Policy = &lib.policies[*pi];
+        if skip == Some(*pi) {
+            continue;
+        }
         if out.outcomes.last().map(|(i, _)| i) != Some(pi) {
             out.evaluations += 1;
             out.outcomes.push((*pi, Outcome::Pass));
@@ -639,6 +736,30 @@ fn eval_product(
         }
         let findings_before = out.findings.len();
         let errored = match *target {
+            Target::Applicable => match result {
+                Ok(v) if v == Value::from(true) => false,
+                Ok(_) => {
+                    skip = Some(*pi);
+                    out.evaluations -= 1;
+                    if let Some((_, o)) = out.outcomes.last_mut() {
+                        *o = Outcome::NotApplicable;
+                    }
+                    false
+                }
+                // Fails closed: the policy errors on the product, its rules are not evaluated.
+                Err(e) => {
+                    skip = Some(*pi);
+                    out.findings.push(evaluation_error(
+                        p,
+                        policy,
+                        APPLICABLE_RULE,
+                        &e,
+                        opts,
+                        &lib.sources,
+                    ));
+                    true
+                }
+            },
             Target::Exception => match exception_names(p, policy, result, opts, &lib.sources) {
                 Ok(names) => {
                     excepted = names;
@@ -682,6 +803,7 @@ fn eval_product(
             }
         }
     }
+    out.outcomes.sort_by_key(|&(pi, _)| pi);
     out
 }
 
@@ -859,7 +981,10 @@ fn rule_findings(
                     message: m.msg,
                     path: m.path.as_deref().map(format_path),
                     location,
-                    help: policy.metadata.remediation.clone(),
+                    help: policy
+                        .metadata
+                        .remediation_for(p.standard)
+                        .map(str::to_string),
                     fingerprint: String::new(),
                 });
             }
@@ -938,24 +1063,59 @@ pub fn evaluate(
     data: &Value,
     opts: &EvalOptions,
 ) -> Vec<Evaluation> {
-    let prepared: HashMap<Option<String>, Prepared<'_>> = std::iter::once((None, &lib.global))
-        .chain(lib.domains.iter().map(|(d, s)| (Some(d.clone()), s)))
-        .filter(|(_, set)| !set.policies.is_empty())
-        .map(|(key, set)| {
-            let queries = SetQueries::new(&set.policies, lib);
-            let program = match opts.evaluator {
-                Evaluator::Vm => VmProgram::compile(&set.engine, &queries, opts.now_ns),
-                Evaluator::Interpreter => None,
-            };
-            let ready = Prepared {
-                set,
-                queries,
-                program,
-            };
-            (key, ready)
-        })
-        .collect();
-    let prepared = &prepared;
+    // The set of a product: its domain's, or the global one.
+    let set_key = |p: &Product| -> Option<String> {
+        if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
+            p.domain.clone()
+        } else {
+            None
+        }
+    };
+    // One preparation per set and list of policies that apply to a standard (`custom.standards`):
+    // one for the whole set unless some policy is limited to some standards.
+    let mut prepared: Vec<Prepared<'_>> = Vec::new();
+    let mut by_policies: HashMap<(Option<String>, Vec<usize>), usize> = HashMap::new();
+    let mut slot: HashMap<(Option<String>, Option<Standard>), usize> = HashMap::new();
+    for (p, _) in products
+        .iter()
+        .zip(selected)
+        .filter(|(p, &s)| s && p.input.is_some())
+    {
+        let key = set_key(p);
+        if slot.contains_key(&(key.clone(), p.standard)) {
+            continue;
+        }
+        let set = lib.set_for(key.as_deref());
+        if set.policies.is_empty() {
+            continue;
+        }
+        let applying: Vec<usize> = set
+            .policies
+            .iter()
+            .copied()
+            .filter(|&pi| lib.policies[pi].metadata.covers(p.standard))
+            .collect();
+        let index = *by_policies
+            .entry((key.clone(), applying))
+            .or_insert_with_key(|(_, applying)| {
+                let queries = SetQueries::new(applying, lib);
+                let program = match opts.evaluator {
+                    Evaluator::Vm if !queries.each.is_empty() => {
+                        VmProgram::compile(&set.engine, &queries, opts.now_ns)
+                    }
+                    _ => None,
+                };
+                prepared.push(Prepared {
+                    set,
+                    queries,
+                    program,
+                });
+                prepared.len() - 1
+            });
+        slot.insert((key, p.standard), index);
+    }
+    let (prepared, slot) = (&prepared[..], &slot);
+    let index = |p: &Product| slot.get(&(set_key(p), p.standard)).copied();
     let mut results: Vec<Evaluation> = with_memory_ceiling(opts.memory_limit, || {
         products
             .par_iter()
@@ -964,7 +1124,7 @@ pub fn evaluate(
                 if !selected {
                     return Evaluation::default();
                 }
-                eval_one(workers, prepared, lib, data, opts, p)
+                eval_one(workers, prepared, index(p), lib, data, opts, p)
             })
             .collect()
     });
@@ -977,17 +1137,19 @@ pub fn evaluate(
     for (e, p) in results.iter_mut().zip(products) {
         if e.out_of_memory && !alone {
             *e = with_memory_ceiling(opts.memory_limit, || {
-                eval_one(&mut workers, prepared, lib, data, opts, p)
+                eval_one(&mut workers, prepared, index(p), lib, data, opts, p)
             });
         }
     }
     results
 }
 
-/// Evaluates one product with the worker of its set (made on first use).
+/// Evaluates one product with the worker of its preparation (`index` into `prepared`; made on
+/// first use).
 fn eval_one<'a>(
-    workers: &mut HashMap<Option<String>, Worker<'a>>,
-    prepared: &'a HashMap<Option<String>, Prepared<'a>>,
+    workers: &mut HashMap<usize, Worker<'a>>,
+    prepared: &'a [Prepared<'a>],
+    index: Option<usize>,
     lib: &Library,
     data: &Value,
     opts: &'a EvalOptions,
@@ -996,16 +1158,12 @@ fn eval_one<'a>(
     let Some(input) = &p.input else {
         return Evaluation::default();
     };
-    let key = if lib.domains.contains_key(p.domain.as_deref().unwrap_or("")) {
-        p.domain.clone()
-    } else {
-        None
-    };
-    let Some(ready) = prepared.get(&key) else {
+    let Some(index) = index else {
         // A set without policies.
         return Evaluation::default();
     };
-    let w = workers.entry(key).or_insert_with(|| Worker {
+    let ready = &prepared[index];
+    let w = workers.entry(index).or_insert_with(|| Worker {
         prepared: ready,
         vm: ready.program.as_ref().map(|prog| prog.vm(opts.timeout)),
         engine: None,
@@ -1125,6 +1283,49 @@ mod tests {
         let out = vm.execute_entry_point_by_name(&program.entry).unwrap();
         let members: Vec<&Value> = out[0].as_set().unwrap().iter().collect();
         assert_eq!(members, [&Value::from(now)], "{out}");
+    }
+
+    /// The combined evaluation (VM and interpreter) evaluates `applicable` and spreads its
+    /// results over the queries without falling back to the rule-by-rule path.
+    #[test]
+    fn applicable_is_evaluated_in_the_one_call_paths() {
+        let lib = library(
+            "package p\n\napplicable := input.on\n\ndeny contains \"x\" if true\n\nwarn contains \"y\" if true\n",
+        );
+        let queries = SetQueries::new(&lib.global.policies, &lib);
+        assert_eq!(queries.each.len(), 3);
+        let program = VmProgram::compile(&lib.global.engine, &queries, 0).expect("compiles");
+        let data = regorus::Value::from_json_str(r#"{"meshgate": {"mesh": {}}}"#).unwrap();
+        let mut engine = lib.global.engine.clone();
+        engine
+            .add_policy("<meshgate>".to_string(), queries.module.clone())
+            .unwrap();
+        for (on, applies) in [("true", true), ("false", false), ("\"yes\"", false)] {
+            let input = regorus::Value::from_json_str(&format!(r#"{{"on": {on}}}"#)).unwrap();
+            let mut vm = program.vm(Duration::from_secs(5));
+            vm.set_data(data.clone()).unwrap();
+            vm.set_input(input.clone());
+            let Value::Array(items) = vm.execute_entry_point_by_name(&program.entry).unwrap()
+            else {
+                panic!("not an array")
+            };
+            let vm_values = queries.spread(items.as_slice()).expect("spreads");
+            engine.set_input(data::wrapper(&input, &Value::new_object()));
+            let Value::Array(items) = engine
+                .eval_rule(format!("data.{EVAL_PACKAGE}.results"))
+                .unwrap()
+            else {
+                panic!("not an array")
+            };
+            let values = queries.spread(items.as_slice()).expect("spreads");
+            assert_eq!(values, vm_values, "{on}");
+            assert_eq!(values[0], Ok(Value::from(applies)), "{on}");
+            assert_eq!(
+                values[1].as_ref().unwrap() == &Value::Undefined,
+                !applies,
+                "{on}"
+            );
+        }
     }
 
     #[test]

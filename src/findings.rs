@@ -218,6 +218,9 @@ pub enum ErrorKind {
     /// breaks the policy contract): one entry per distinct (policy, location, message), however
     /// many products it failed on.
     PolicyRuntime,
+    /// `meshgate.toml` names something that does not exist (a `[params."<id>"]` table of no
+    /// policy).
+    Config,
 }
 
 impl ErrorKind {
@@ -228,6 +231,7 @@ impl ErrorKind {
             ErrorKind::PolicyRejected => "policy-rejected",
             ErrorKind::Io => "io",
             ErrorKind::PolicyRuntime => "policy-runtime",
+            ErrorKind::Config => "config",
         }
     }
 }
@@ -270,6 +274,7 @@ mod tests {
             ErrorKind::PolicyRejected,
             ErrorKind::Io,
             ErrorKind::PolicyRuntime,
+            ErrorKind::Config,
         ] {
             let json = serde_json::to_value(kind).unwrap_or_default();
             assert_eq!(json, kind.as_str());

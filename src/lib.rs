@@ -7,6 +7,7 @@
 //! (with [`findings`] and the [`rules`] registry) is the one model of a result, and [`report`]
 //! renders it. [`check`] runs that pipeline; [`cli`] is the command line on top.
 pub mod calls;
+pub mod catalog;
 pub mod check;
 pub mod checks;
 pub mod cli;

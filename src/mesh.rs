@@ -327,7 +327,9 @@ impl Mesh {
                 input: p.input.as_ref(),
             })
             .collect();
-        data::mesh_data(&domains, &products)
+        let params = Value::from_json_str(&self.config.params_json().to_string())
+            .unwrap_or_else(|_| Value::new_object());
+        data::mesh_data(&domains, &products, params)
     }
 
     /// The mesh's domain names, sorted.

@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 
 use crate::descriptor::{Format, Standard};
 use crate::findings::{sort_findings, ErrorKind, Finding, Location, RunError, Severity};
+use crate::policy::{Level, Remediation};
 use crate::rules::POLICY_ERROR_ID;
 
 /// What a product's findings say about it. A fact about the product, independent of
@@ -100,6 +101,10 @@ pub struct ProductReport {
     /// order of `policies` (`p` pass, `f` fail, `e` error, `n` not applicable, `s` skipped).
     #[serde(serialize_with = "outcome_letters")]
     pub outcomes: Vec<Option<Outcome>>,
+    /// The ids of the policies that do not apply to this product (outcome `n`: a standard
+    /// outside the policy's `custom.standards`, or its `applicable` rule not true), in the
+    /// order of `policies`. Neither passed nor failed.
+    pub not_applicable: Vec<String>,
     /// How many of its policy findings an `exception` rule excepted (set by
     /// [`Report::finish`]); they change neither its status nor its outcomes.
     pub excepted: usize,
@@ -145,8 +150,15 @@ pub struct PolicyReport {
     pub severity: Option<Severity>,
     /// METADATA custom.category.
     pub category: Option<String>,
-    /// METADATA custom.remediation.
-    pub remediation: Option<String>,
+    /// METADATA custom.remediation, as written: one string, or a map from standard name (and
+    /// `default`) to text. A finding's `help` is the text for its product's standard.
+    pub remediation: Option<Remediation>,
+    /// METADATA custom.level (`bronze` when absent).
+    pub level: Level,
+    /// METADATA custom.waivable (`true` when absent).
+    pub waivable: bool,
+    /// METADATA custom.standards: the standards the policy applies to; `null` for all.
+    pub standards: Option<Vec<Standard>>,
 }
 
 /// Findings counted by severity.

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use regorus::Engine;
 
-use crate::descriptor::{self, Limits, NodeValue, Pos};
+use serde::Serialize;
+
+use crate::descriptor::{self, Limits, NodeValue, Pos, Standard};
 use crate::findings::{ErrorKind, Location, RunError, Severity};
 use crate::rego::{
     char_column, execution_timer, new_engine, rule_definitions, split_regorus_error, RuleDefinition,
@@ -20,6 +22,11 @@ pub const POLICY_RULES: &[&str] = &["deny", "violation", "warn"];
 /// The rule that lists, per product, which rules of its package do not apply (conftest's
 /// `exception contains rules if { …; rules := ["missing_owner"] }`).
 pub const EXCEPTION_RULE: &str = "exception";
+
+/// The optional rule that says whether a policy applies to a product: anything but `true`
+/// (undefined, false) makes the policy not applicable, so it is not evaluated on that product.
+/// It is not a policy rule: a package that defines only `applicable` is no policy.
+pub const APPLICABLE_RULE: &str = "applicable";
 
 /// The family (`deny`, `violation` or `warn`) of a policy rule, or `None` when `name` is not
 /// a policy rule. Matches conftest's `^(deny|violation)(_[a-zA-Z0-9]+)*$` and
@@ -70,7 +77,93 @@ pub struct PolicySource {
     pub origin: Origin,
 }
 
-/// What a package's `# METADATA` block says (OPA annotation format, package scope).
+/// How demanding a policy is (`custom.level`): bronze is what every product must meet, silver
+/// and gold rank the products that go further.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// What any product must have (the default).
+    #[default]
+    Bronze,
+    /// Better than the minimum.
+    Silver,
+    /// Exemplary.
+    Gold,
+}
+
+impl Level {
+    /// The name written in METADATA and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Bronze => "bronze",
+            Level::Silver => "silver",
+            Level::Gold => "gold",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Level> {
+        [Level::Bronze, Level::Silver, Level::Gold]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+    }
+}
+
+/// Every standard, by its name in METADATA and output.
+pub const STANDARDS: &[Standard] = &[
+    Standard::BitolOdps,
+    Standard::Dpds,
+    Standard::OdpiOdps,
+    Standard::Dps,
+    Standard::Witboost,
+    Standard::Custom,
+];
+
+fn parse_standard(s: &str) -> Option<Standard> {
+    STANDARDS.iter().copied().find(|st| st.as_str() == s)
+}
+
+/// The key of a per-standard remediation map that applies to the standards it does not list.
+pub const DEFAULT_REMEDIATION: &str = "default";
+
+/// `custom.remediation`: one text for every product, or a text per standard name (plus
+/// [`DEFAULT_REMEDIATION`] for the standards not listed). Serialized as written: a string or a map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Remediation {
+    /// The same advice for every standard.
+    Text(String),
+    /// Advice per standard name (`bitol-odps`, `dpds`, …, `default`).
+    ByStandard(BTreeMap<String, String>),
+}
+
+impl Remediation {
+    /// The advice for a product of `standard`: the text, or the standard's entry, else `default`.
+    pub fn for_standard(&self, standard: Option<Standard>) -> Option<&str> {
+        match self {
+            Remediation::Text(t) => Some(t),
+            Remediation::ByStandard(map) => standard
+                .and_then(|s| map.get(s.as_str()))
+                .or_else(|| map.get(DEFAULT_REMEDIATION))
+                .map(String::as_str),
+        }
+    }
+
+    /// All the advice as one text, for a place that shows it once for every standard (a SARIF
+    /// rule's help): the text, or one `standard: advice` line per standard.
+    pub fn all_standards(&self) -> String {
+        match self {
+            Remediation::Text(t) => t.clone(),
+            Remediation::ByStandard(map) => map
+                .iter()
+                .map(|(standard, advice)| format!("{standard}: {advice}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+}
+
+/// What a package's `# METADATA` block says (OPA annotation format, package scope). Fields are
+/// `None` when the block does not set them (see the accessors for the defaults).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
     /// `title`.
@@ -82,7 +175,13 @@ pub struct Metadata {
     /// `custom.category`.
     pub category: Option<String>,
     /// `custom.remediation`.
-    pub remediation: Option<String>,
+    pub remediation: Option<Remediation>,
+    /// `custom.level` (default bronze).
+    pub level: Option<Level>,
+    /// `custom.waivable` (default true).
+    pub waivable: Option<bool>,
+    /// `custom.standards`: the standards the policy applies to (default: all).
+    pub standards: Option<Vec<Standard>>,
 }
 
 /// A policy: one Rego package that defines rules of the `deny`, `violation` and/or `warn`
@@ -99,6 +198,8 @@ pub struct Policy {
     pub rules: Vec<String>,
     /// Whether it defines [`EXCEPTION_RULE`].
     pub exceptions: bool,
+    /// Whether it defines [`APPLICABLE_RULE`].
+    pub applicable: bool,
     /// Its annotations.
     pub metadata: Metadata,
     /// Where each of its rules is defined, in file then source order.
@@ -120,6 +221,12 @@ impl Metadata {
                 "custom.remediation",
                 differ(&self.remediation, &other.remediation),
             ),
+            ("custom.level", differ(&self.level, &other.level)),
+            ("custom.waivable", differ(&self.waivable, &other.waivable)),
+            (
+                "custom.standards",
+                differ(&self.standards, &other.standards),
+            ),
         ]
         .into_iter()
         .filter_map(|(field, d)| d.then_some(field))
@@ -138,6 +245,33 @@ impl Metadata {
         fill(&mut self.severity, &other.severity);
         fill(&mut self.category, &other.category);
         fill(&mut self.remediation, &other.remediation);
+        fill(&mut self.level, &other.level);
+        fill(&mut self.waivable, &other.waivable);
+        fill(&mut self.standards, &other.standards);
+    }
+
+    /// `custom.level`, bronze when absent.
+    pub fn level(&self) -> Level {
+        self.level.unwrap_or_default()
+    }
+
+    /// `custom.waivable`, true when absent.
+    pub fn waivable(&self) -> bool {
+        self.waivable.unwrap_or(true)
+    }
+
+    /// Whether `custom.standards` admits a product of `standard` (absent: every standard; a
+    /// product without a standard only then).
+    pub fn covers(&self, standard: Option<Standard>) -> bool {
+        match &self.standards {
+            None => true,
+            Some(list) => standard.is_some_and(|s| list.contains(&s)),
+        }
+    }
+
+    /// The remediation for a product of `standard`.
+    pub fn remediation_for(&self, standard: Option<Standard>) -> Option<&str> {
+        self.remediation.as_ref()?.for_standard(standard)
     }
 }
 
@@ -178,6 +312,7 @@ struct LoadedFile {
     package: String,
     rules: Vec<String>,
     exceptions: bool,
+    applicable: bool,
     /// Its METADATA block and the line of `# METADATA`.
     metadata: Option<(Metadata, usize)>,
     definitions: Vec<RuleDefinition>,
@@ -274,6 +409,10 @@ fn metadata_line(text: &str) -> Option<usize> {
 }
 
 /// Reads the package-scope `# METADATA` block of a Rego file (the one right above `package`).
+///
+/// A block meshgate cannot read is an error at the offending key or value, never ignored: YAML
+/// that does not parse, a value of the wrong type (`title` not a string, `custom.waivable` not a
+/// boolean, `custom.standards` not a list…), an unknown severity, level or standard name.
 pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunError> {
     let lines: Vec<&str> = text.lines().collect();
     let Some((meta_at, pkg_line)) = metadata_block(&lines) else {
@@ -288,7 +427,7 @@ pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunErr
         })
         .collect();
     let err = |pos: Pos, message: String| RunError {
-        kind: ErrorKind::PolicyCompile,
+        kind: ErrorKind::PolicyRejected,
         message,
         location: Some(Location::new(
             path,
@@ -298,36 +437,140 @@ pub fn parse_metadata(path: &str, text: &str) -> Result<Option<Metadata>, RunErr
     };
     let root = descriptor::parse_yaml(&body, &Limits::default(), &mut Vec::new())
         .map_err(|e| err(e.pos, format!("invalid METADATA block: {}", e.message)))?;
-    let text_of = |n: Option<&descriptor::Node>| n.and_then(|n| n.as_str()).map(str::to_string);
-    let mut meta = Metadata {
-        title: text_of(root.get("title")),
-        description: text_of(root.get("description")),
-        ..Metadata::default()
-    };
-    if let Some(custom) = root.get("custom") {
-        if let Some(sev) = custom.get("severity") {
-            let parsed = sev
-                .as_str()
-                .ok_or_else(|| "severity must be a string".to_string())
-                .and_then(|s| s.parse::<Severity>());
-            match parsed {
-                Ok(s) => meta.severity = Some(s),
-                Err(m) => {
-                    return Err(err(
-                        sev.span.start,
-                        format!("invalid METADATA custom.severity: {m}"),
-                    ))
-                }
-            }
-        }
-        meta.category = text_of(custom.get("category"));
-        meta.remediation = text_of(custom.get("remediation"));
-    }
     if !matches!(root.value, NodeValue::Object(_)) {
         return Err(err(
             Pos::START,
             "METADATA block must be a YAML mapping".to_string(),
         ));
+    }
+    let invalid = |n: &descriptor::Node, key: &str, why: String| {
+        err(n.span.start, format!("invalid METADATA `{key}`: {why}"))
+    };
+    let text_of = |n: Option<&descriptor::Node>, key: &str| -> Result<Option<String>, RunError> {
+        match n {
+            None => Ok(None),
+            Some(n) => match &n.value {
+                NodeValue::String(s) => Ok(Some(s.clone())),
+                NodeValue::Null => Ok(None),
+                _ => Err(invalid(n, key, "must be a string".to_string())),
+            },
+        }
+    };
+    let mut meta = Metadata {
+        title: text_of(root.get("title"), "title")?,
+        description: text_of(root.get("description"), "description")?,
+        ..Metadata::default()
+    };
+    let Some(custom) = root.get("custom") else {
+        return Ok(Some(meta));
+    };
+    if !custom.is_object() {
+        return Err(invalid(custom, "custom", "must be a mapping".to_string()));
+    }
+    let standard_names = || {
+        STANDARDS
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(sev) = custom.get("severity") {
+        let parsed = sev
+            .as_str()
+            .ok_or_else(|| "must be a string".to_string())
+            .and_then(|s| s.parse::<Severity>());
+        meta.severity = Some(parsed.map_err(|m| invalid(sev, "custom.severity", m))?);
+    }
+    meta.category = text_of(custom.get("category"), "custom.category")?;
+    if let Some(r) = custom.get("remediation") {
+        meta.remediation = match &r.value {
+            NodeValue::String(t) => Some(Remediation::Text(t.clone())),
+            NodeValue::Object(entries) => {
+                let mut map = BTreeMap::new();
+                for e in entries {
+                    if e.key != DEFAULT_REMEDIATION && parse_standard(&e.key).is_none() {
+                        return Err(err(
+                            e.key_span.start,
+                            format!(
+                                "invalid METADATA `custom.remediation`: unknown standard `{}` (expected one of {}, or `{DEFAULT_REMEDIATION}`)",
+                                e.key,
+                                standard_names()
+                            ),
+                        ));
+                    }
+                    let Some(t) = e.value.as_str() else {
+                        return Err(invalid(
+                            &e.value,
+                            "custom.remediation",
+                            format!("the advice for `{}` must be a string", e.key),
+                        ));
+                    };
+                    map.insert(e.key.clone(), t.to_string());
+                }
+                Some(Remediation::ByStandard(map))
+            }
+            NodeValue::Null => None,
+            _ => {
+                return Err(invalid(
+                    r,
+                    "custom.remediation",
+                    "must be a string, or a map from standard name to a string".to_string(),
+                ))
+            }
+        };
+    }
+    if let Some(l) = custom.get("level") {
+        let level = l.as_str().and_then(Level::parse).ok_or_else(|| {
+            invalid(
+                l,
+                "custom.level",
+                format!(
+                    "`{}` is not a level (expected bronze, silver or gold)",
+                    l.scalar_text().unwrap_or_default()
+                ),
+            )
+        })?;
+        meta.level = Some(level);
+    }
+    if let Some(w) = custom.get("waivable") {
+        match w.value {
+            NodeValue::Bool(b) => meta.waivable = Some(b),
+            _ => {
+                return Err(invalid(
+                    w,
+                    "custom.waivable",
+                    "must be true or false".to_string(),
+                ))
+            }
+        }
+    }
+    if let Some(list) = custom.get("standards") {
+        let NodeValue::Array(items) = &list.value else {
+            return Err(invalid(
+                list,
+                "custom.standards",
+                format!("must be a list of standard names ({})", standard_names()),
+            ));
+        };
+        let mut standards = Vec::new();
+        for item in items {
+            let s = item.as_str().and_then(parse_standard).ok_or_else(|| {
+                invalid(
+                    item,
+                    "custom.standards",
+                    format!(
+                        "unknown standard `{}` (expected one of {})",
+                        item.scalar_text().unwrap_or_default(),
+                        standard_names()
+                    ),
+                )
+            })?;
+            if !standards.contains(&s) {
+                standards.push(s);
+            }
+        }
+        standards.sort();
+        meta.standards = Some(standards);
     }
     Ok(Some(meta))
 }
@@ -389,7 +632,9 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
     }
     let mut rules = Vec::new();
     let mut exceptions = false;
+    let mut applicable = false;
     for r in crate::recursion::declared_rules(&engine) {
+        applicable |= r.name == APPLICABLE_RULE;
         let family = rule_family(&r.name);
         if family.is_none() && r.name != EXCEPTION_RULE {
             continue;
@@ -423,6 +668,7 @@ fn load_file(source: PolicySource) -> Result<LoadedFile, RunError> {
         package,
         rules,
         exceptions,
+        applicable,
         metadata,
         definitions,
     })
@@ -592,6 +838,7 @@ pub fn build(
                 files: Vec::new(),
                 rules: Vec::new(),
                 exceptions: false,
+                applicable: false,
                 metadata: Metadata::default(),
                 definitions: Vec::new(),
             });
@@ -604,6 +851,7 @@ pub fn build(
         }
         sort_rules(&mut p.rules);
         p.exceptions |= f.exceptions;
+        p.applicable |= f.applicable;
         if let Some((m, _)) = &f.metadata {
             p.metadata.merge(m);
         }
@@ -853,12 +1101,98 @@ mod tests {
         assert_eq!(m.description.as_deref(), Some("Long text"));
         assert_eq!(m.severity, Some(Severity::Warning));
         assert_eq!(m.category.as_deref(), Some("ownership"));
-        assert_eq!(m.remediation.as_deref(), Some("Add one."));
+        assert_eq!(m.remediation_for(None), Some("Add one."));
+        assert_eq!(m.remediation_for(Some(Standard::Dpds)), Some("Add one."));
+        // Absent keys take their defaults.
+        assert_eq!(
+            (m.level(), m.waivable(), &m.standards),
+            (Level::Bronze, true, &None)
+        );
         let bad = "# METADATA\n# title: x\n# custom:\n#   severity: fatal\npackage a\n";
         let e = parse_metadata("p.rego", bad).unwrap_err();
         assert_eq!(e.location.as_ref().map(|l| l.line), Some(4));
         assert!(e.message.contains("fatal"));
         assert_eq!(parse_metadata("p.rego", "package a\n").unwrap(), None);
+    }
+
+    #[test]
+    fn level_waivable_standards_and_remediation_per_standard_are_read() {
+        let text = "# METADATA\n# title: SLA\n# custom:\n#   level: gold\n#   waivable: false\n#   standards: [dpds, bitol-odps]\n#   remediation:\n#     dpds: Set the DPDS SLA.\n#     default: Declare an SLA.\npackage a.b\n";
+        let m = parse_metadata("p.rego", text).unwrap().unwrap();
+        assert_eq!(m.level(), Level::Gold);
+        assert!(!m.waivable());
+        assert_eq!(m.standards, Some(vec![Standard::BitolOdps, Standard::Dpds]));
+        assert!(m.covers(Some(Standard::Dpds)) && !m.covers(Some(Standard::Witboost)));
+        assert!(!m.covers(None));
+        assert_eq!(
+            m.remediation_for(Some(Standard::Dpds)),
+            Some("Set the DPDS SLA.")
+        );
+        assert_eq!(
+            m.remediation_for(Some(Standard::Witboost)),
+            Some("Declare an SLA.")
+        );
+        let no_default = "# METADATA\n# custom:\n#   remediation:\n#     dpds: D\npackage a.b\n";
+        let m = parse_metadata("p.rego", no_default).unwrap().unwrap();
+        assert_eq!(m.remediation_for(Some(Standard::Dps)), None);
+        assert!(Metadata::default().covers(None));
+    }
+
+    /// Every malformed METADATA value is an error at its line and column, never ignored.
+    #[test]
+    fn malformed_metadata_is_an_error_where_it_is() {
+        let cases = [
+            ("#   level: platinum\n", 4, 12, "`platinum` is not a level"),
+            ("#   severity: fatal\n", 4, 15, "fatal"),
+            ("#   waivable: \"no\"\n", 4, 15, "must be true or false"),
+            ("#   standards: dpds\n", 4, 16, "must be a list"),
+            (
+                "#   standards: [dpds, odps]\n",
+                4,
+                23,
+                "unknown standard `odps`",
+            ),
+            (
+                "#   remediation:\n#     dpdss: x\n",
+                5,
+                7,
+                "unknown standard `dpdss`",
+            ),
+            (
+                "#   remediation:\n#     dpds: [a]\n",
+                5,
+                13,
+                "must be a string",
+            ),
+            ("#   remediation: [a]\n", 4, 18, "must be a string"),
+            ("#   category: [a]\n", 4, 15, "must be a string"),
+            ("#   level: gold: x\n", 4, 1, "invalid METADATA block"),
+        ];
+        for (custom, line, col, what) in cases {
+            let text = format!("# METADATA\n# title: T\n# custom:\n{custom}package a\n");
+            let e = parse_metadata("p.rego", &text).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::PolicyRejected, "{custom}");
+            let loc = e.location.as_ref().unwrap();
+            assert!(e.message.contains(what), "{custom}: {}", e.message);
+            assert_eq!(loc.line, line, "{custom}: {e}");
+            if what != "invalid METADATA block" {
+                assert_eq!(loc.column, col, "{custom}: {e}");
+            }
+        }
+        let e = parse_metadata("p.rego", "# METADATA\n# title: [x]\npackage a\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("p.rego:2:10: invalid METADATA `title`"),
+            "{e}"
+        );
+        // And a library that has such a file does not load it (exit 2), as any rejected file.
+        let l = lib(vec![src(
+            "p.rego",
+            "# METADATA\n# custom:\n#   level: platinum\npackage a\n\ndeny contains \"x\" if input.x\n",
+            Origin::Global,
+        )]);
+        assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+        assert!(l.policies.is_empty() && l.is_degraded(None));
     }
 
     #[test]
@@ -1157,7 +1491,7 @@ mod tests {
         assert_eq!(l.policies[0].metadata.title.as_deref(), Some("Owners"));
         assert_eq!(l.policies[0].metadata.severity, Some(Severity::Error));
         assert_eq!(
-            l.policies[0].metadata.remediation.as_deref(),
+            l.policies[0].metadata.remediation_for(None),
             Some("Name an owner.")
         );
         // Disagreeing: the later file is rejected at its METADATA line, naming the first.

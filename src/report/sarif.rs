@@ -248,7 +248,7 @@ fn descriptors(report: &Report) -> Vec<Descriptor> {
                     p.description.as_deref().unwrap_or(&title),
                     MAX_DESCRIPTION_CHARS,
                 ))),
-                help: p.remediation.clone().map(text),
+                help: p.remediation.as_ref().map(|r| text(r.all_standards())),
                 default_configuration: p.severity.map(|s| Configuration { level: level(s) }),
                 properties: p.category.clone().map(|c| RuleProperties { tags: vec![c] }),
             }
