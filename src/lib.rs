@@ -28,4 +28,5 @@ pub mod rego;
 pub mod report;
 pub mod rules;
 pub mod scope;
+pub mod testing;
 pub mod view;
