@@ -13,6 +13,7 @@ use crate::inspect;
 use crate::mesh::{self, LoadSettings};
 use crate::report::{self, RenderOptions};
 use crate::scope::{self, Target};
+use crate::testing::{self, TestOptions};
 
 /// meshgate: policy-as-code governance for data meshes.
 #[derive(Debug, Parser)]
@@ -136,6 +137,45 @@ enum Command {
         /// every product.
         #[arg(long, value_name = "RFC3339", value_parser = crate::rego::parse_rfc3339_ns)]
         now: Option<i64>,
+    },
+    /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
+    /// as `check` evaluates, with optional line coverage.
+    Test {
+        /// The mesh repository, or parts of it: `policies` runs the global tests,
+        /// `domains/orders` that domain's local tests (with the global policies they build on).
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = report::tests::TestFormat::Human)]
+        format: report::tests::TestFormat,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Run only the tests whose full name (`data.pkg.test_x`) matches REGEX.
+        #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+        run: Option<regex::Regex>,
+        /// Worker threads (default: one per core); the output does not depend on it.
+        #[arg(long, short = 'j', value_name = "N")]
+        threads: Option<usize>,
+        /// Report line coverage of the policy files tested.
+        #[arg(long)]
+        coverage: bool,
+        /// Exit 1 when total coverage is below PCT percent (implies --coverage).
+        #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+        threshold: Option<f64>,
+        /// List passing and skipped tests too (human format).
+        #[arg(long, short = 'v')]
+        verbose: bool,
+        /// Also write the test helper `data.meshgate.test.facts` as a Rego file for `opa test`:
+        /// a table of the descriptors these tests pass to it and their facts.
+        #[arg(long, value_name = "FILE")]
+        opa_helper: Option<PathBuf>,
+        /// What `time.now_ns()` returns in every policy and test (RFC 3339). Default: the clock
+        /// when the run starts.
+        #[arg(long, value_name = "RFC3339", value_parser = crate::rego::parse_rfc3339_ns)]
+        now: Option<i64>,
+        #[command(flatten)]
+        mesh: MeshArgs,
     },
     /// Explain a finding's code (`meshgate.parse/syntax`, `governance.ownership/…`) or a policy
     /// id: what it checks and how to fix it. Without CODE, list every rule.
@@ -348,6 +388,41 @@ pub fn run(cli: Cli) -> u8 {
             &mesh,
         ),
         Command::Explain { code, repo, mesh } => run_explain(code.as_deref(), &repo, &mesh),
+        Command::Test {
+            paths,
+            format,
+            output,
+            run,
+            threads,
+            coverage,
+            threshold,
+            verbose,
+            opa_helper,
+            now,
+            mesh,
+        } => {
+            let target = match scope::resolve_all(&paths) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("meshgate: error: {e}");
+                    return 2;
+                }
+            };
+            let opts = TestOptions {
+                load: mesh.settings(&target.root),
+                scopes: target.scopes.clone(),
+                run,
+                threads,
+                coverage: coverage || threshold.is_some(),
+                now_ns: now,
+            };
+            let render_opts = report::tests::TestRenderOptions {
+                path_prefix: path_prefix(&target.root),
+                verbose,
+                threshold,
+            };
+            run_test(&opts, format, output.as_ref(), &render_opts, opa_helper.as_ref())
+        }
     };
     result.unwrap_or_else(|e| {
         eprintln!("meshgate: error: {e}");
@@ -483,4 +558,43 @@ fn run_inspect(
         writeln!(w)
     })?;
     Ok(0)
+}
+
+fn parse_regex(text: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(text).map_err(|e| format!("not a regular expression: {e}"))
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
+}
+
+/// `meshgate test`.
+fn run_test(
+    opts: &TestOptions,
+    format: report::tests::TestFormat,
+    output: Option<&PathBuf>,
+    render_opts: &report::tests::TestRenderOptions,
+    opa_helper: Option<&PathBuf>,
+) -> Result<u8, String> {
+    let run = testing::run(opts).map_err(|e| e.to_string())?;
+    write_output(output, |w| {
+        report::tests::render(format, &run, render_opts, w)
+    })?;
+    if let Some(file) = opa_helper {
+        std::fs::write(file, testing::opa_helper(&run))
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    let s = run.summary();
+    let below = match (&run.coverage, render_opts.threshold) {
+        (Some(c), Some(t)) => c.percent() < t,
+        _ => false,
+    };
+    Ok(if s.failed > 0 || s.errored > 0 || below {
+        1
+    } else {
+        0
+    })
 }

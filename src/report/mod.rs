@@ -3,6 +3,7 @@
 pub mod human;
 pub mod json;
 pub mod list;
+pub mod tests;
 
 use std::io::{self, Write};
 
