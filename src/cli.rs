@@ -421,7 +421,13 @@ pub fn run(cli: Cli) -> u8 {
                 verbose,
                 threshold,
             };
-            run_test(&opts, format, output.as_ref(), &render_opts, opa_helper.as_ref())
+            run_test(
+                &opts,
+                format,
+                output.as_ref(),
+                &render_opts,
+                opa_helper.as_ref(),
+            )
         }
     };
     result.unwrap_or_else(|e| {
@@ -579,7 +585,17 @@ fn run_test(
     render_opts: &report::tests::TestRenderOptions,
     opa_helper: Option<&PathBuf>,
 ) -> Result<u8, String> {
-    let run = testing::run(opts).map_err(|e| e.to_string())?;
+    let run = match testing::run(opts) {
+        Ok(run) => run,
+        Err(testing::TestFatal::Load(errors)) => {
+            // Every problem, each on its own line, then exit 2.
+            for e in &errors {
+                eprintln!("meshgate: error: {e}");
+            }
+            return Ok(2);
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     write_output(output, |w| {
         report::tests::render(format, &run, render_opts, w)
     })?;

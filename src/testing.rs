@@ -313,13 +313,11 @@ pub fn facts_of(descriptor: &Value) -> Result<Value, String> {
     if !matches!(descriptor, Value::Object(_)) {
         return Err(format!(
             "data.meshgate.test.facts: the descriptor must be an object, not {}",
-            descriptor
-                .to_json_str()
-                .unwrap_or_else(|_| "this value".to_string())
+            serde_json::to_string(descriptor).unwrap_or_else(|_| "this value".to_string())
         ));
     }
-    let json = serde_json::to_vec(descriptor)
-        .map_err(|e| format!("data.meshgate.test.facts: {e}"))?;
+    let json =
+        serde_json::to_vec(descriptor).map_err(|e| format!("data.meshgate.test.facts: {e}"))?;
     let root = descriptor::parse(&json, Format::Json, &Limits::default())
         .map_err(|e| format!("data.meshgate.test.facts: {}", e.message))?;
     let (standard, version) = Standard::detect(&root);
@@ -354,7 +352,10 @@ fn module_package(m: &Module) -> String {
 
 /// The `test_*` and `todo_test_*` rules (not functions) of `modules` of `files`, in file then
 /// source order, each once (an incremental test is one test).
-fn test_rules(modules: &[regorus::unstable::Ref<Module>], files: &BTreeSet<String>) -> Vec<TestRule> {
+fn test_rules(
+    modules: &[regorus::unstable::Ref<Module>],
+    files: &BTreeSet<String>,
+) -> Vec<TestRule> {
     let mut out: Vec<TestRule> = Vec::new();
     for m in modules {
         let file = m.package.span.source.file().to_string();
@@ -381,10 +382,7 @@ fn test_rules(modules: &[regorus::unstable::Ref<Module>], files: &BTreeSet<Strin
             if !(name.starts_with("test_") || name.starts_with("todo_test_")) {
                 continue;
             }
-            if out
-                .iter()
-                .any(|t| t.package == package && t.name == name)
-            {
+            if out.iter().any(|t| t.package == package && t.name == name) {
                 continue;
             }
             out.push(TestRule {
@@ -498,7 +496,13 @@ fn prepare(
     let mut engine = base.clone();
     engine
         .add_policy(HELPER_FILE.to_string(), helper_module())
-        .map_err(|e| vec![load_error(ErrorKind::PolicyCompile, format!("the test helper does not compile: {e}"), None)])?;
+        .map_err(|e| {
+            vec![load_error(
+                ErrorKind::PolicyCompile,
+                format!("the test helper does not compile: {e}"),
+                None,
+            )]
+        })?;
     let rec = recorder.clone();
     let _ = engine.add_extension(
         FACTS_EXTENSION.to_string(),
@@ -506,7 +510,7 @@ fn prepare(
         Box::new(move |args: Vec<Value>| {
             let d = args.into_iter().next().unwrap_or(Value::Undefined);
             let facts = facts_of(&d).map_err(std::io::Error::other)?;
-            let key = d.to_json_str().unwrap_or_default();
+            let key = serde_json::to_string(&d).unwrap_or_default();
             if let Ok(mut m) = rec.lock() {
                 m.entry(key).or_insert_with(|| (d.clone(), facts.clone()));
             }
@@ -569,7 +573,11 @@ fn prepare(
         let width = u32::try_from(call.function.chars().count()).unwrap_or(u32::MAX);
         problems.entry(call.file.clone()).or_insert(TestError {
             message,
-            location: Some(Location::new(&call.file, char_column(source, call.pos), width)),
+            location: Some(Location::new(
+                &call.file,
+                char_column(source, call.pos),
+                width,
+            )),
             help: None,
         });
     }
@@ -628,7 +636,11 @@ fn run_one(
     sources: &BTreeMap<String, Arc<str>>,
     coverage: bool,
 ) -> (TestResult, Option<regorus::coverage::Report>) {
-    let location = Location::new(&t.file, char_column(sources.get(&t.file).map(|s| &**s), t.pos), t.name.chars().count() as u32);
+    let location = Location::new(
+        &t.file,
+        char_column(sources.get(&t.file).map(|s| &**s), t.pos),
+        t.name.chars().count() as u32,
+    );
     let mut result = TestResult {
         package: t.package.clone(),
         name: t.name.clone(),
@@ -652,7 +664,8 @@ fn run_one(
         }
         Ok(v) => {
             result.outcome = Outcome::Fail;
-            result.produced = Some(v.to_json_str().unwrap_or_else(|_| "a value".to_string()));
+            result.produced =
+                Some(serde_json::to_string(&v).unwrap_or_else(|_| "a value".to_string()));
         }
         Err(e) => {
             let (loc, message) = split_regorus_error(&e.to_string());
@@ -661,10 +674,13 @@ fn run_one(
             result.error = Some(TestError {
                 help: error_help(&message),
                 message,
-                location: loc.map(|(file, pos)| {
-                    let col = char_column(sources.get(&file).map(|s| &**s), pos);
-                    Location::new(&file, col, 1)
-                }),
+                // An error raised by the helper is the test's: its own line says where.
+                location: loc
+                    .filter(|(file, _)| file != HELPER_FILE)
+                    .map(|(file, pos)| {
+                        let col = char_column(sources.get(&file).map(|s| &**s), pos);
+                        Location::new(&file, col, 1)
+                    }),
             });
         }
     }
@@ -818,7 +834,11 @@ fn run_in_pool(opts: &TestOptions) -> Result<TestRun, TestFatal> {
             results.push(TestResult {
                 package: t.package.clone(),
                 name: t.name.clone(),
-                location: Location::new(&t.file, char_column(sources.get(&t.file).map(|s| &**s), t.pos), t.name.chars().count() as u32),
+                location: Location::new(
+                    &t.file,
+                    char_column(sources.get(&t.file).map(|s| &**s), t.pos),
+                    t.name.chars().count() as u32,
+                ),
                 outcome: if t.name.starts_with("todo_") {
                     Outcome::Todo
                 } else {
@@ -894,9 +914,7 @@ fn tests_cover(scope: &Scope, policy: &str, found: &[TestFile]) -> bool {
 }
 
 fn sets_hold(modules: &[regorus::unstable::Ref<Module>], file: &str) -> bool {
-    modules
-        .iter()
-        .any(|m| m.package.span.source.file() == file)
+    modules.iter().any(|m| m.package.span.source.file() == file)
 }
 
 /// Coverage of `files` from the per-test reports. The lines counted are those regorus's
@@ -1064,15 +1082,17 @@ pub fn expression_lines(m: &Module) -> BTreeSet<u32> {
 pub fn opa_helper(run: &TestRun) -> String {
     let mut out = String::new();
     out.push_str("# Generated by `meshgate test --opa-helper`: do not edit. For `opa test`, the\n");
-    out.push_str("# test helper of meshgate as a table of the descriptors the tests pass to it and\n");
+    out.push_str(
+        "# test helper of meshgate as a table of the descriptors the tests pass to it and\n",
+    );
     out.push_str("# the facts meshgate computes for them (src/view.rs). Regenerate it when the\n");
     out.push_str("# tests or meshgate change; a descriptor missing from the table has no facts.\n");
     out.push_str(&format!("package {HELPER_PACKAGE}\n\n"));
     out.push_str("facts(descriptor) := entry.facts if {\n\tsome entry in table\n\tentry.descriptor == descriptor\n}\n\n");
     out.push_str("table := [");
     for (d, f) in run.recorded.values() {
-        let d = d.to_json_str().unwrap_or_default();
-        let f = f.to_json_str().unwrap_or_default();
+        let d = serde_json::to_string(d).unwrap_or_default();
+        let f = serde_json::to_string(f).unwrap_or_default();
         out.push_str(&format!("\n\t{{\"descriptor\": {d}, \"facts\": {f}}},"));
     }
     out.push_str("\n]\n");

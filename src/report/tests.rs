@@ -53,11 +53,7 @@ fn path(opts: &TestRenderOptions, file: &str) -> String {
 
 fn human(run: &TestRun, opts: &TestRenderOptions, out: &mut dyn Write) -> io::Result<()> {
     for r in &run.results {
-        let at = format!(
-            "{}:{}",
-            path(opts, &r.location.file),
-            r.location.line
-        );
+        let at = format!("{}:{}", path(opts, &r.location.file), r.location.line);
         match r.outcome {
             Outcome::Fail => writeln!(
                 out,
@@ -102,7 +98,10 @@ fn human(run: &TestRun, opts: &TestRenderOptions, out: &mut dyn Write) -> io::Re
     }
     if let Some(c) = &run.coverage {
         writeln!(out, "{}", "-".repeat(80))?;
-        writeln!(out, "Coverage (lines with expressions evaluated by a test):")?;
+        writeln!(
+            out,
+            "Coverage (lines with expressions evaluated by a test):"
+        )?;
         let width = c
             .files
             .iter()
@@ -319,6 +318,9 @@ mod tests {
 
     #[test]
     fn xml_is_escaped() {
-        assert_eq!(xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;\\u{1}");
+        assert_eq!(
+            xml_escape("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;\\u{1}"
+        );
     }
 }
