@@ -233,7 +233,7 @@ pub enum TestFatal {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Load(Vec<RunError>),
     /// No test file in scope.
-    #[error("{0}: no `*_test.rego` file next to the policies meshgate loads{1}: nothing was tested, which is not a pass; put tests next to the policies (the global policy folders, `domains/<d>/policies/`)")]
+    #[error("{0}: no `*_test.rego` file next to the policies meshgate loads (the global policy folders{1}, and `domains/<d>/policies/`): nothing was tested, which is not a pass; check the path, or put the tests next to the policies")]
     NoTests(String, String),
 }
 
@@ -721,12 +721,22 @@ fn run_in_pool(opts: &TestOptions) -> Result<TestRun, TestFatal> {
         .collect();
     if found.is_empty() {
         let what: Vec<&str> = opts.scopes.iter().map(|s| s.given.as_str()).collect();
+        let dirs = if opts.load.policy_dirs.is_empty() {
+            &mesh.config.policies
+        } else {
+            &opts.load.policy_dirs
+        };
+        let dirs: Vec<String> = dirs.iter().map(|d| format!("`{d}`")).collect();
         return Err(TestFatal::NoTests(
-            mesh.root.display().to_string(),
             if what.is_empty() {
+                mesh.root.display().to_string()
+            } else {
+                what.join(", ")
+            },
+            if dirs.is_empty() {
                 String::new()
             } else {
-                format!(" under {}", what.join(", "))
+                format!(" {}", dirs.join(", "))
             },
         ));
     }
