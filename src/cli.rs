@@ -146,8 +146,8 @@ enum Command {
         #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = report::tests::TestFormat::Human)]
-        format: report::tests::TestFormat,
+        #[arg(long, value_enum, default_value_t = report::testrun::TestFormat::Human)]
+        format: report::testrun::TestFormat,
         /// Write the report to FILE instead of standard output.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
@@ -416,7 +416,7 @@ pub fn run(cli: Cli) -> u8 {
                 coverage: coverage || threshold.is_some(),
                 now_ns: now,
             };
-            let render_opts = report::tests::TestRenderOptions {
+            let render_opts = report::testrun::TestRenderOptions {
                 path_prefix: path_prefix(&target.root),
                 verbose,
                 threshold,
@@ -580,9 +580,9 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 /// `meshgate test`.
 fn run_test(
     opts: &TestOptions,
-    format: report::tests::TestFormat,
+    format: report::testrun::TestFormat,
     output: Option<&PathBuf>,
-    render_opts: &report::tests::TestRenderOptions,
+    render_opts: &report::testrun::TestRenderOptions,
     opa_helper: Option<&PathBuf>,
 ) -> Result<u8, String> {
     let run = match testing::run(opts) {
@@ -597,7 +597,7 @@ fn run_test(
         Err(e) => return Err(e.to_string()),
     };
     write_output(output, |w| {
-        report::tests::render(format, &run, render_opts, w)
+        report::testrun::render(format, &run, render_opts, w)
     })?;
     if let Some(file) = opa_helper {
         std::fs::write(file, testing::opa_helper(&run))

@@ -342,6 +342,8 @@ struct TestRule {
     name: String,
     file: String,
     pos: Pos,
+    /// Where the test is defined a second time, if it is.
+    redefined: Option<(String, Pos)>,
 }
 
 /// Package (without `data.`) of a module.
@@ -351,7 +353,7 @@ fn module_package(m: &Module) -> String {
 }
 
 /// The `test_*` and `todo_test_*` rules (not functions) of `modules` of `files`, in file then
-/// source order, each once (an incremental test is one test).
+/// source order, each once, with where it is defined again if it is.
 fn test_rules(
     modules: &[regorus::unstable::Ref<Module>],
     files: &BTreeSet<String>,
@@ -382,14 +384,22 @@ fn test_rules(
             if !(name.starts_with("test_") || name.starts_with("todo_test_")) {
                 continue;
             }
-            if out.iter().any(|t| t.package == package && t.name == name) {
+            let pos = Pos::new(span.line as usize, span.col as usize);
+            if let Some(first) = out
+                .iter_mut()
+                .find(|t| t.package == package && t.name == name)
+            {
+                if first.redefined.is_none() {
+                    first.redefined = Some((file.clone(), pos));
+                }
                 continue;
             }
             out.push(TestRule {
                 package: package.clone(),
                 name,
                 file: file.clone(),
-                pos: Pos::new(span.line as usize, span.col as usize),
+                pos,
+                redefined: None,
             });
         }
     }
@@ -541,7 +551,7 @@ fn prepare(
     let files: BTreeSet<String> = added.iter().map(|t| t.file.path.clone()).collect();
     let all_tests = {
         let mut e = engine.clone();
-        test_rules(&e.get_modules(), &files)
+        test_rules(e.get_modules(), &files)
     };
     // Load-time checks, as for policies: a test file that recurses or calls an unknown or
     // outside-reaching function is left out; its tests are errors at the problem.
@@ -650,6 +660,24 @@ fn run_one(
         error: None,
     };
     if t.name.starts_with("todo_") {
+        return (result, None);
+    }
+    if let Some((file, pos)) = &t.redefined {
+        // OPA runs each definition of a test as a test of its own (`test_x#01`, …); evaluated
+        // together, a false definition would hide behind a true one. Fail closed.
+        result.outcome = Outcome::Error;
+        result.error = Some(TestError {
+            message: format!(
+                "`{}` is defined more than once: `opa test` runs each definition as its own test, evaluated together one would hide another's failure",
+                t.name
+            ),
+            location: Some(Location::new(
+                file,
+                char_column(sources.get(file).map(|s| &**s), *pos),
+                t.name.chars().count() as u32,
+            )),
+            help: Some("give each definition its own name".to_string()),
+        });
         return (result, None);
     }
     let mut engine = prepared.engine.clone();

@@ -247,7 +247,7 @@ fn output_does_not_depend_on_threads() {
     write(
         t.path(),
         "policies/more_test.rego",
-        &(0..40)
+        (0..40)
             .map(|i| format!("test_{i} if {{ {i} % 3 != 0 }}\n"))
             .fold("package t.more_test\n\n".to_string(), |a, b| a + &b),
     );
@@ -469,4 +469,14 @@ fn the_shipped_library_passes_its_tests_with_coverage_above_90() {
     assert_eq!(s["errored"], 0);
     assert!(s["passed"].as_u64().unwrap() >= 80, "{s}");
     assert!(doc["coverage"]["percent"].as_f64().unwrap() >= 90.0);
+}
+
+#[test]
+fn a_test_defined_twice_is_an_error_not_a_pass() {
+    // OPA runs each definition as its own test; together, the true one would hide the false one.
+    let t = mesh("package t.p_test\n\ntest_twice if { true }\n\ntest_twice if { false }\n\ntest_once if { true }\n");
+    let r = meshgate_in(t.path(), &["test"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("ERROR policies/p_test.rego:3: data.t.p_test.test_twice: policies/p_test.rego:5:1: `test_twice` is defined more than once"), "{}", r.stdout);
+    assert!(r.stdout.contains("PASS: 1/2\nERROR: 1/2\n"), "{}", r.stdout);
 }

@@ -3,7 +3,7 @@
 pub mod human;
 pub mod json;
 pub mod list;
-pub mod tests;
+pub mod testrun;
 
 use std::io::{self, Write};
 
