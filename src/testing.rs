@@ -795,7 +795,8 @@ fn run_in_pool(opts: &TestOptions) -> Result<TestRun, TestFatal> {
             p == file
                 && match o {
                     Origin::Global => true,
-                    Origin::Domain(d) => tested_domains.contains(d),
+                    // Another domain's policy matters when the run covers its folder.
+                    Origin::Domain(d) => tested_domains.contains(d) || in_scope(&opts.scopes, p),
                 }
         })
     };
@@ -808,7 +809,7 @@ fn run_in_pool(opts: &TestOptions) -> Result<TestRun, TestFatal> {
     for (origin, e) in files.unreadable {
         if match &origin {
             Origin::Global => true,
-            Origin::Domain(d) => tested_domains.contains(d),
+            Origin::Domain(d) => tested_domains.contains(d) || opts.scopes.is_empty(),
         } {
             errors.push(e);
         }

@@ -480,3 +480,32 @@ fn a_test_defined_twice_is_an_error_not_a_pass() {
     assert!(r.stdout.contains("ERROR policies/p_test.rego:3: data.t.p_test.test_twice: policies/p_test.rego:5:1: `test_twice` is defined more than once"), "{}", r.stdout);
     assert!(r.stdout.contains("PASS: 1/2\nERROR: 1/2\n"), "{}", r.stdout);
 }
+
+#[test]
+fn another_domains_broken_policy_does_not_stop_a_domains_tests() {
+    let t = mesh_with_product(PRODUCT);
+    write(t.path(), "policies/p.rego", POLICY);
+    write(t.path(), "domains/orders/policies/local.rego", LOCAL_POLICY);
+    write(
+        t.path(),
+        "domains/orders/policies/local_test.rego",
+        "package orders.local_test\n\ntest_ok if {\n\t\"no owner\" in data.orders.local.deny with input as {}\n}\n",
+    );
+    write(
+        t.path(),
+        "domains/payments/policies/broken.rego",
+        "package payments.broken\n\ndeny contains \"x\" if {\n\tinput.x ==\n}\n",
+    );
+    write(t.path(), "domains/payments/domain.yaml", "name: payments\n");
+    let r = meshgate_in(t.path(), &["test", "domains/orders"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // The whole mesh's tests include payments, whose policy does not compile: exit 2.
+    let all = meshgate_in(t.path(), &["test"]);
+    assert_eq!(all.code, 2, "{}{}", all.stdout, all.stderr);
+    assert!(
+        all.stderr
+            .contains("domains/payments/policies/broken.rego:5:1: policy does not compile"),
+        "{}",
+        all.stderr
+    );
+}

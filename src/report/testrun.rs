@@ -229,6 +229,11 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
+/// JUnit XML, written by hand: the document is four elements with escaped attributes and
+/// text. `quick-junit` would add quick-xml, chrono, uuid, newtype-uuid, indexmap and
+/// strip-ansi-escapes to the build (the crate keeps its dependencies few on purpose, see
+/// Cargo.toml) for what [`xml_escape`] does here, and its timestamps and durations would have
+/// to be left out anyway for byte-identical output.
 fn junit(run: &TestRun, opts: &TestRenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let mut suites: BTreeMap<&str, Vec<&crate::testing::TestResult>> = BTreeMap::new();
     for r in &run.results {
