@@ -173,7 +173,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
 }
 
 /// The clock, in nanoseconds since the Unix epoch (0 before it, the maximum past year 2262).
-fn clock_ns() -> i64 {
+pub(crate) fn clock_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))

@@ -14,6 +14,7 @@ use crate::inspect;
 use crate::mesh::{self, LoadSettings};
 use crate::report::{self, RenderOptions};
 use crate::scope::{self, Target};
+use crate::testing::{self, TestOptions};
 
 /// meshgate: policy-as-code governance for data meshes.
 #[derive(Debug, Parser)]
@@ -141,6 +142,45 @@ enum Command {
         /// error. Overrides `policy-memory-mb` of meshgate.toml (default 1024).
         #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
         policy_memory_mb: Option<u64>,
+    },
+    /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
+    /// as `check` evaluates, with optional line coverage.
+    Test {
+        /// The mesh repository, or parts of it: `policies` runs the global tests,
+        /// `domains/orders` that domain's local tests (with the global policies they build on).
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = report::testrun::TestFormat::Human)]
+        format: report::testrun::TestFormat,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Run only the tests whose full name (`data.pkg.test_x`) matches REGEX.
+        #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+        run: Option<regex::Regex>,
+        /// Worker threads (default: one per core); the output does not depend on it.
+        #[arg(long, short = 'j', value_name = "N")]
+        threads: Option<usize>,
+        /// Report line coverage of the policy files tested.
+        #[arg(long)]
+        coverage: bool,
+        /// Exit 1 when total coverage is below PCT percent (implies --coverage).
+        #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+        threshold: Option<f64>,
+        /// List passing and skipped tests too (human format).
+        #[arg(long, short = 'v')]
+        verbose: bool,
+        /// Also write the test helper `data.meshgate.test.facts` as a Rego file for `opa test`:
+        /// a table of the descriptors these tests pass to it and their facts.
+        #[arg(long, value_name = "FILE")]
+        opa_helper: Option<PathBuf>,
+        /// What `time.now_ns()` returns in every policy and test (RFC 3339). Default: the clock
+        /// when the run starts.
+        #[arg(long, value_name = "RFC3339", value_parser = crate::rego::parse_rfc3339_ns)]
+        now: Option<i64>,
+        #[command(flatten)]
+        mesh: MeshArgs,
     },
     /// Explain a finding's code (`meshgate.parse/syntax`, `governance.ownership/…`) or a policy
     /// id: what it checks and how to fix it. Without CODE, list every rule.
@@ -408,6 +448,47 @@ pub fn run(cli: Cli) -> u8 {
             builtin,
             mesh,
         } => run_policies(&path, format, builtin, &mesh),
+        Command::Test {
+            paths,
+            format,
+            output,
+            run,
+            threads,
+            coverage,
+            threshold,
+            verbose,
+            opa_helper,
+            now,
+            mesh,
+        } => {
+            let target = match scope::resolve_all(&paths) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("meshgate: error: {e}");
+                    return 2;
+                }
+            };
+            let opts = TestOptions {
+                load: mesh.settings(&target.root),
+                scopes: target.scopes.clone(),
+                run,
+                threads,
+                coverage: coverage || threshold.is_some(),
+                now_ns: now,
+            };
+            let render_opts = report::testrun::TestRenderOptions {
+                path_prefix: path_prefix(&target.root),
+                verbose,
+                threshold,
+            };
+            run_test(
+                &opts,
+                format,
+                output.as_ref(),
+                &render_opts,
+                opa_helper.as_ref(),
+            )
+        }
     };
     match result {
         Ok(code) => code,
@@ -600,4 +681,53 @@ fn run_inspect(
         writeln!(w)
     })?;
     Ok(0)
+}
+
+fn parse_regex(text: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(text).map_err(|e| format!("not a regular expression: {e}"))
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
+}
+
+/// `meshgate test`.
+fn run_test(
+    opts: &TestOptions,
+    format: report::testrun::TestFormat,
+    output: Option<&PathBuf>,
+    render_opts: &report::testrun::TestRenderOptions,
+    opa_helper: Option<&PathBuf>,
+) -> Result<u8, Stop> {
+    let run = match testing::run(opts) {
+        Ok(run) => run,
+        Err(testing::TestFatal::Load(errors)) => {
+            // Every problem, each on its own line, then exit 2.
+            for e in &errors {
+                eprintln!("meshgate: error: {e}");
+            }
+            return Ok(2);
+        }
+        Err(e) => return Err(Stop::Error(e.to_string())),
+    };
+    write_output(output, |w| {
+        report::testrun::render(format, &run, render_opts, w)
+    })?;
+    if let Some(file) = opa_helper {
+        std::fs::write(file, testing::opa_helper(&run))
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    let s = run.summary();
+    let below = match (&run.coverage, render_opts.threshold) {
+        (Some(c), Some(t)) => c.percent() < t,
+        _ => false,
+    };
+    Ok(if s.failed > 0 || s.errored > 0 || below {
+        1
+    } else {
+        0
+    })
 }

@@ -5,7 +5,8 @@
 //! [`view`]) and [`mesh`] the whole repository with the built-in [`checks`] and the Rego
 //! [`data`]; [`policy`] loads and compiles Rego, [`engine`] evaluates in parallel, [`model`]
 //! (with [`findings`] and the [`rules`] registry) is the one model of a result, and [`report`]
-//! renders it. [`check`] runs that pipeline; [`cli`] is the command line on top.
+//! renders it. [`check`] runs that pipeline; [`testing`] runs the policies' Rego unit tests the
+//! same way (`meshgate test`); [`cli`] is the command line on top.
 pub mod calls;
 pub mod catalog;
 pub mod check;
@@ -29,4 +30,5 @@ pub mod rego;
 pub mod report;
 pub mod rules;
 pub mod scope;
+pub mod testing;
 pub mod view;

@@ -138,14 +138,91 @@ fn mixed_standard_mesh_findings_match_go_opa() {
     same_findings_as_opa("fixtures/standards");
 }
 
-#[test]
-fn the_shipped_library_passes_its_opa_unit_tests() {
-    let Some((code, stdout, stderr)) = opa_eval(&["--test", "policies"]) else {
-        return;
-    };
+/// Runs `meshgate test DIR --opa-helper` (all tests must pass), then the same tests in Go OPA
+/// with the helper it wrote: `(meshgate's pass count, OPA's output)`, or `None` when OPA is
+/// not available.
+fn tests_in_both_engines(dir: &str) -> Option<(usize, String)> {
+    let helper_dir = tempfile::tempdir().unwrap();
+    let helper = helper_dir.path().join("meshgate_test.rego");
+    let helper = helper.to_str().unwrap();
+    let r = meshgate(&[
+        "test",
+        dir,
+        "--policy",
+        dir,
+        "--opa-helper",
+        helper,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "meshgate test {dir}: {}{}", r.stdout, r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let passed = doc["summary"]["passed"].as_u64().unwrap() as usize;
+    let (code, stdout, stderr) = opa_eval(&["--test", dir, helper])?;
     let out = format!("{stdout}{stderr}");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(" passed, 0 failed"), "{out}");
+    Some((passed, out))
+}
+
+#[test]
+fn the_shipped_library_passes_its_opa_unit_tests() {
+    let Some((passed, out)) = tests_in_both_engines("policies") else {
+        return;
+    };
+    assert!(out.contains(&format!("{passed} passed, 0 failed")), "{out}");
+}
+
+/// Tests written with `data.meshgate.test.facts` pass in Go OPA with the helper `meshgate test
+/// --opa-helper` writes, as they do in meshgate.
+#[test]
+fn the_test_helper_gives_opa_the_same_facts() {
+    let dir = tempfile::tempdir_in(repo().join("target")).unwrap();
+    let rel = dir
+        .path()
+        .strip_prefix(repo())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        dir.path().join("owner.rego"),
+        "package t.owner\n\ndeny contains msg if {\n\tcount(data.meshgate.product.view.owners) == 0\n\tmsg := sprintf(\"%s product without owner\", [data.meshgate.product.standard])\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("owner_test.rego"),
+        r#"package t.owner_test
+
+odps := {"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "a", "team": {"members": [{"username": "ana@example.com", "role": "owner"}]}}
+
+dpds := {"dataProductDescriptor": "1.0.0", "info": {"fullyQualifiedName": "urn:dpds:x", "name": "x", "version": "1.0.0", "domain": "d", "owner": {"id": "bo@example.com"}}}
+
+odps_without_owner := {"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "b"}
+
+test_odps_owner_is_seen if {
+	f := data.meshgate.test.facts(odps)
+	f.view.owners == ["ana@example.com"]
+	count(data.t.owner.deny) == 0 with input as odps with data.meshgate.product as f
+}
+
+test_dpds_owner_is_seen if {
+	f := data.meshgate.test.facts(dpds)
+	f.standard == "dpds"
+	count(data.t.owner.deny) == 0 with input as dpds with data.meshgate.product as f
+}
+
+test_missing_owner_fails if {
+	f := data.meshgate.test.facts(odps_without_owner)
+	data.t.owner.deny == {"bitol-odps product without owner"} with input as odps_without_owner with data.meshgate.product as f
+}
+"#,
+    )
+    .unwrap();
+    let Some((passed, out)) = tests_in_both_engines(&rel) else {
+        return;
+    };
+    assert_eq!(passed, 3);
+    assert!(out.contains("3 passed, 0 failed"), "{out}");
 }
 
 /// conftest's `removeRulePrefix` (policy/engine.go): the name an `exception` lists a rule by.
