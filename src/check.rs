@@ -9,6 +9,7 @@ use crate::mesh::{self, Fatal, LoadSettings, Mesh};
 use crate::model::{Checked, Outcome, Parts, PolicyReport, ProductReport, Report, Status};
 use crate::policy::{self, Library, Origin};
 use crate::scope::{in_scope, Scope};
+use crate::waivers;
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct CheckOptions {
     /// Memory limit of one product's evaluation in MiB (`--policy-memory-mb`); `None`: the
     /// configuration's `policy-memory-mb`.
     pub policy_memory_mb: Option<u64>,
+    /// The baseline to apply (`--baseline`), read by [`crate::baseline::load`].
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 /// How many threads per core meshgate uses at most: evaluation is CPU-bound, and the loading
@@ -149,10 +152,11 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         lib.degrade(scope.clone());
     }
     timings.phase("compile");
+    let now_ns = opts.now_ns.unwrap_or_else(clock_ns);
     let eval = engine::EvalOptions {
         evaluator: opts.evaluator,
         timeout,
-        now_ns: opts.now_ns.unwrap_or_else(clock_ns),
+        now_ns,
         memory_limit: Some(
             opts.policy_memory_mb
                 .unwrap_or(mesh.config.policy_memory_mb)
@@ -161,11 +165,20 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     };
     let evaluations = engine::evaluate(&mesh.products, &selected, &lib, &data, &eval);
     timings.phase("evaluate");
+    let waivers = waivers::load(&waivers::Settings {
+        root: &opts.load.root,
+        file: &mesh.config.waivers,
+        domains: &mesh.domain_names(),
+        max_days: mesh.config.waiver_max_days,
+        now_ns,
+    });
     let run = Run {
         builtin_library,
         fail_on: opts.fail_on,
         scopes: &opts.scopes,
         selected: &selected,
+        waivers,
+        baseline: opts.baseline.clone(),
     };
     let report = Report::finish(parts(mesh, lib, evaluations, run));
     timings.phase("assemble");
@@ -186,6 +199,10 @@ struct Run<'a> {
     scopes: &'a [Scope],
     /// `selected[i]`: whether `mesh.products[i]` is in the scope.
     selected: &'a [bool],
+    /// The mesh's waivers.
+    waivers: waivers::Waivers,
+    /// The baseline to apply.
+    baseline: Option<crate::baseline::Baseline>,
 }
 
 /// Gathers the pipeline's results for [`Report::finish`]: every finding, every product with
@@ -255,6 +272,8 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             outcomes,
             not_applicable,
             excepted: 0,
+            waived: 0,
+            baselined: 0,
             checked,
         });
     }
@@ -309,6 +328,8 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         fail_on: run.fail_on,
         scope: run.scopes.iter().map(|s| s.path.clone()).collect(),
         sources,
+        waivers: run.waivers,
+        baseline: run.baseline,
     }
 }
 

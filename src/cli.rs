@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::baseline;
 use crate::catalog;
 use crate::check::{self, CheckOptions};
 use crate::engine::Evaluator;
@@ -142,6 +143,17 @@ enum Command {
         /// error. Overrides `policy-memory-mb` of meshgate.toml (default 1024).
         #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
         policy_memory_mb: Option<u64>,
+        /// Show the findings FILE records (written by --write-baseline) as baselined and fail
+        /// only on new ones; the summary counts the baselined findings that are fixed.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Rewrite the --baseline file without the findings that are fixed.
+        #[arg(long, requires = "baseline")]
+        prune_baseline: bool,
+        /// Record today's findings (except waived ones) in FILE, a baseline for --baseline;
+        /// the exit code is then 0 unless the check could not be done (2).
+        #[arg(long, value_name = "FILE")]
+        write_baseline: Option<PathBuf>,
     },
     /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
     /// as `check` evaluates, with optional line coverage.
@@ -376,6 +388,9 @@ pub fn run(cli: Cli) -> u8 {
             evaluator,
             now,
             policy_memory_mb,
+            baseline,
+            prune_baseline,
+            write_baseline,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -401,6 +416,7 @@ pub fn run(cli: Cli) -> u8 {
                 scopes: target.scopes.clone(),
                 now_ns: now,
                 policy_memory_mb,
+                baseline: None,
             };
             if list_products {
                 if !matches!(format, report::Format::Human | report::Format::Json) {
@@ -421,7 +437,12 @@ pub fn run(cli: Cli) -> u8 {
                     root: target_line(&target),
                     report_url: github_run_url(),
                 };
-                run_check(&opts, format, output.as_ref(), &render_opts)
+                let baselines = Baselines {
+                    read: baseline,
+                    prune: prune_baseline,
+                    write: write_baseline,
+                };
+                run_check(opts, format, output.as_ref(), &render_opts, &baselines)
             }
         }
         Command::Inspect {
@@ -514,13 +535,25 @@ fn run_list(
     Ok(if listing.errors.is_empty() { 0 } else { 2 })
 }
 
+/// The baseline flags of `meshgate check`.
+struct Baselines {
+    read: Option<PathBuf>,
+    prune: bool,
+    write: Option<PathBuf>,
+}
+
 /// `meshgate check`.
 fn run_check(
-    opts: &CheckOptions,
+    mut opts: CheckOptions,
     format: report::Format,
     output: Option<&PathBuf>,
     render_opts: &RenderOptions,
+    baselines: &Baselines,
 ) -> Result<u8, Stop> {
+    if let Some(path) = &baselines.read {
+        opts.baseline = Some(baseline::load(path).map_err(|e| e.to_string())?);
+    }
+    let opts = &opts;
     if opts.evaluator == Evaluator::Vm && !opts.parse_only {
         eprintln!(
             "meshgate: warning: --evaluator vm does not report runtime errors inside rules (regorus's VM treats them as the rule not matching): a policy that errors may pass"
@@ -543,6 +576,23 @@ fn run_check(
                 )
             })?;
         }
+    }
+    if let (true, Some(outcome)) = (baselines.prune, &report.baseline) {
+        let path = baselines.read.as_ref().map_or_else(PathBuf::new, PathBuf::clone);
+        std::fs::write(&path, baseline::pruned(outcome))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!(
+            "meshgate: removed {} fixed finding(s) from the baseline {}",
+            outcome.fixed.len(),
+            path.display()
+        );
+    }
+    if let Some(path) = &baselines.write {
+        std::fs::write(path, baseline::record(&report.findings))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("meshgate: wrote the baseline {}", path.display());
+        // Recording is not gating: every finding is in the new baseline.
+        return Ok(if report.exit_code() == 2 { 2 } else { 0 });
     }
     Ok(report.exit_code())
 }

@@ -61,6 +61,10 @@ pub struct Config {
     pub resolve_refs: bool,
     /// Accept a repository without any product descriptor (otherwise `check` exits 2).
     pub allow_empty: bool,
+    /// The board's waiver file, relative to the repo root (`waivers.yaml`).
+    pub waivers: String,
+    /// How far ahead a waiver may expire, in days (180).
+    pub waiver_max_days: u32,
     /// Policy parameters: `[params."<policy id>"]` tables, given to policies as
     /// `data.meshgate.params["<policy id>"]`. The ids are checked against the loaded policies
     /// (see [`Config::unknown_params`]).
@@ -86,6 +90,8 @@ impl Default for Config {
             lenient_keys: false,
             resolve_refs: true,
             allow_empty: false,
+            waivers: crate::waivers::DEFAULT_FILE.to_string(),
+            waiver_max_days: crate::waivers::DEFAULT_MAX_DAYS,
             params: BTreeMap::new(),
             params_at: BTreeMap::new(),
         }

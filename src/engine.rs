@@ -11,7 +11,7 @@ use regorus::{CompiledPolicy, Value};
 
 use crate::data::{self, WITH_PRODUCT};
 use crate::descriptor::{format_path, parse_path, PathSeg, Standard};
-use crate::findings::{Finding, Location, Severity, POLICY_POLICY};
+use crate::findings::{Disposition, Finding, Location, Severity, POLICY_POLICY};
 use crate::model::Outcome;
 use crate::policy::{
     exception_name, Library, Origin, Policy, PolicySet, APPLICABLE_RULE, EXCEPTION_RULE,
@@ -828,6 +828,8 @@ fn error_finding(
         location,
         help,
         fingerprint: String::new(),
+        disposition: Disposition::Open,
+        waiver: None,
     }
 }
 
@@ -986,6 +988,8 @@ fn rule_findings(
                         .remediation_for(p.standard)
                         .map(str::to_string),
                     fingerprint: String::new(),
+                    disposition: Disposition::Open,
+                    waiver: None,
                 });
             }
             Err(bad) => {
@@ -1031,6 +1035,8 @@ fn bad_path_finding(policy: &Policy, rule: &str, why: &str, raw: &str) -> Findin
             .cloned(),
         help: None,
         fingerprint: String::new(),
+        disposition: Disposition::Open,
+        waiver: None,
     }
 }
 

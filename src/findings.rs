@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::descriptor::Pos;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; never fails a run unless `--fail-on info`.
@@ -104,6 +106,52 @@ pub const POLICY_REF: &str = "meshgate.ref";
 pub const POLICY_POLICY: &str = "meshgate.policy";
 /// Policy id of the note that a file is a template and was skipped.
 pub const POLICY_TEMPLATE: &str = "meshgate.template";
+/// Policy id of checks on waiver files (`waivers.yaml`): invalid, expired and unused waivers.
+pub const POLICY_WAIVER: &str = "meshgate.waiver";
+
+/// What the gate does with a finding. Waivers and the baseline change the gate, not the facts:
+/// a waived or baselined finding is still a finding of its product (its outcome stays `fail`,
+/// its status counts it), but it fails nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disposition {
+    /// Counts towards the exit code (the default; not written in JSON).
+    #[default]
+    Open,
+    /// Set aside by a valid, unexpired waiver (see [`Finding::waiver`]).
+    Waived,
+    /// Recorded in the baseline given with `--baseline`: not new.
+    Baselined,
+}
+
+impl Disposition {
+    /// Whether the finding counts towards the exit code.
+    pub fn is_open(&self) -> bool {
+        *self == Disposition::Open
+    }
+
+    /// Lower-case name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Open => "open",
+            Disposition::Waived => "waived",
+            Disposition::Baselined => "baselined",
+        }
+    }
+}
+
+/// The waiver that waived a finding, as the finding carries it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct WaiverRef {
+    /// Where the waiver is written (its waiver file, line and column).
+    pub location: Location,
+    /// Why the exception was granted.
+    pub reason: String,
+    /// Who granted it.
+    pub approved_by: String,
+    /// The last day it waives (`YYYY-MM-DD`).
+    pub expires: String,
+}
 
 /// One problem found on one data product, or on one domain's `domain.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,6 +180,13 @@ pub struct Finding {
     /// A stable identity of the finding that survives line shifts, key reordering and
     /// unrelated edits (see [`crate::model::fingerprint`]); set when the report is assembled.
     pub fingerprint: String,
+    /// Whether it counts towards the exit code, or a waiver or the baseline set it aside (set
+    /// when the report is assembled). Not written in JSON when `open`.
+    #[serde(skip_serializing_if = "Disposition::is_open")]
+    pub disposition: Disposition,
+    /// The waiver, when `disposition` is `waived`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Box<WaiverRef>>,
 }
 
 impl Finding {
@@ -160,6 +215,8 @@ impl Finding {
             location: Some(location),
             help,
             fingerprint: String::new(),
+            disposition: Disposition::Open,
+            waiver: None,
         }
     }
 

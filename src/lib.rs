@@ -7,6 +7,7 @@
 //! (with [`findings`] and the [`rules`] registry) is the one model of a result, and [`report`]
 //! renders it. [`check`] runs that pipeline; [`testing`] runs the policies' Rego unit tests the
 //! same way (`meshgate test`); [`cli`] is the command line on top.
+pub mod baseline;
 pub mod calls;
 pub mod catalog;
 pub mod check;
@@ -32,3 +33,4 @@ pub mod rules;
 pub mod scope;
 pub mod testing;
 pub mod view;
+pub mod waivers;

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 use crate::descriptor::{Format, Standard};
-use crate::findings::{sort_findings, ErrorKind, Finding, Location, RunError, Severity};
+use crate::findings::{
+    sort_findings, Disposition, ErrorKind, Finding, Location, RunError, Severity,
+};
 use crate::policy::{Level, Remediation};
 use crate::rules::POLICY_ERROR_ID;
 
@@ -108,6 +110,12 @@ pub struct ProductReport {
     /// How many of its policy findings an `exception` rule excepted (set by
     /// [`Report::finish`]); they change neither its status nor its outcomes.
     pub excepted: usize,
+    /// How many of its findings a waiver set aside (set by [`Report::finish`]). They still
+    /// count in its status and outcomes (a waived finding is never a pass), not in the gate.
+    pub waived: usize,
+    /// How many of its findings the baseline records (set by [`Report::finish`]); like
+    /// waived ones, they count in its status and outcomes, not in the gate.
+    pub baselined: usize,
     /// How far the pipeline got (not serialized: `status` says it).
     #[serde(skip)]
     pub checked: Checked,
@@ -234,8 +242,16 @@ pub struct Summary {
     pub policies: usize,
     /// Policy × product evaluations performed.
     pub evaluations: usize,
-    /// Findings by severity.
+    /// Open findings by severity: those that decide the exit code (waived and baselined
+    /// ones are counted apart).
     pub findings: SeverityCounts,
+    /// Findings a waiver set aside (in `findings` with `disposition: waived`).
+    pub waived: usize,
+    /// Findings the baseline records (in `findings` with `disposition: baselined`).
+    pub baselined: usize,
+    /// Entries of the baseline that no finding matches any more: fixed, and removable with
+    /// `--prune-baseline` (0 without `--baseline`).
+    pub baseline_fixed: usize,
     /// Per-(product, policy) outcomes.
     pub outcomes: OutcomeCounts,
     /// Policy findings that an `exception` rule excepted (not counted in `findings`).
@@ -274,10 +290,14 @@ pub struct DomainSummary {
     pub errors: usize,
     /// Of which skipped (templates).
     pub skipped: usize,
-    /// Findings by severity (the domain's products' and its `domain.yaml`'s).
+    /// Open findings by severity (the domain's products' and its `domain.yaml`'s).
     pub findings: SeverityCounts,
     /// Findings of its products that an `exception` rule excepted.
     pub excepted: usize,
+    /// Its findings a waiver set aside.
+    pub waived: usize,
+    /// Its findings the baseline records.
+    pub baselined: usize,
 }
 
 impl DomainSummary {
@@ -292,13 +312,15 @@ impl DomainSummary {
             skipped: 0,
             findings: SeverityCounts::default(),
             excepted: 0,
+            waived: 0,
+            baselined: 0,
         }
     }
 }
 
 /// The result of a check: what every renderer draws from.
 pub struct Report {
-    /// Every finding, sorted, fingerprinted.
+    /// Every finding, sorted, fingerprinted, with its disposition (open, waived, baselined).
     pub findings: Vec<Finding>,
     /// The findings that a policy's `exception` rule excepted, sorted, fingerprinted (as they
     /// would be without the exception). They fail nothing.
@@ -321,6 +343,8 @@ pub struct Report {
     pub scope: Vec<String>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
+    /// What the baseline given with `--baseline` found (`None` without one).
+    pub baseline: Option<crate::baseline::Outcome>,
 }
 
 /// What the pipeline hands to [`Report::finish`].
@@ -347,11 +371,16 @@ pub struct Parts {
     pub scope: Vec<String>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
+    /// The mesh's waivers (their problems are added to the findings).
+    pub waivers: crate::waivers::Waivers,
+    /// The baseline given with `--baseline`.
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 impl Report {
     /// The one post-processing stage: sorts and fingerprints findings, sets every product's
-    /// status, and counts the summaries. Waivers and baselines slot in here.
+    /// status, applies waivers then the baseline (each finding's disposition), and counts the
+    /// summaries.
     pub fn finish(parts: Parts) -> Report {
         let Parts {
             mut findings,
@@ -364,10 +393,34 @@ impl Report {
             builtin_library,
             fail_on,
             scope,
-            sources,
+            mut sources,
+            waivers,
+            baseline,
         } = parts;
+        findings.extend(waivers.findings.iter().cloned());
+        sources.extend(waivers.sources.iter().cloned());
         sort_findings(&mut findings);
         assign_fingerprints(&mut findings);
+        // Waivers match fingerprints, so they apply once those are set; their own problems
+        // (and those that only the policies reveal) are findings like any other.
+        let whole_mesh = products.iter().all(|p| p.checked != Checked::NotSelected);
+        let problems = crate::waivers::apply(&waivers, &mut findings, &policies, whole_mesh);
+        if !problems.is_empty() {
+            findings.extend(problems);
+            sort_findings(&mut findings);
+            assign_fingerprints(&mut findings);
+        }
+        let baseline = baseline.map(|b| {
+            let checked: std::collections::HashSet<&str> = products
+                .iter()
+                .filter(|p| p.checked != Checked::NotSelected)
+                .map(|p| p.path.as_str())
+                .collect();
+            crate::baseline::apply(&b, &mut findings, |product| match product {
+                Some(p) => checked.contains(p),
+                None => whole_mesh,
+            })
+        });
         sort_findings(&mut excepted);
         assign_fingerprints(&mut excepted);
         let mut errors = errors;
@@ -391,6 +444,16 @@ impl Report {
                 worst[i] = worst[i].max(Some(f.severity));
             }
         }
+        let mut set_aside = vec![(0, 0); products.len()];
+        for f in &findings {
+            if let Some(&i) = f.product.as_deref().and_then(|p| index.get(p)) {
+                match f.disposition {
+                    Disposition::Open => {}
+                    Disposition::Waived => set_aside[i].0 += 1,
+                    Disposition::Baselined => set_aside[i].1 += 1,
+                }
+            }
+        }
         let mut excepted_of = vec![0; products.len()];
         for f in &excepted {
             if let Some(&i) = f.product.as_deref().and_then(|p| index.get(p)) {
@@ -407,10 +470,18 @@ impl Report {
             domains: domains.len(),
             policies: policies.len(),
             evaluations,
+            baseline_fixed: baseline.as_ref().map_or(0, |b| b.fixed.len()),
             ..Summary::default()
         };
-        for ((p, worst), excepted) in products.iter_mut().zip(worst).zip(excepted_of) {
+        for (((p, worst), excepted), (waived, baselined)) in products
+            .iter_mut()
+            .zip(worst)
+            .zip(excepted_of)
+            .zip(set_aside)
+        {
             p.excepted = excepted;
+            p.waived = waived;
+            p.baselined = baselined;
             if p.checked == Checked::NotSelected {
                 p.status = Status::NotSelected;
                 s.products_not_selected += 1;
@@ -450,11 +521,23 @@ impl Report {
             *total += 1;
         }
         for f in &findings {
-            s.findings.add(f.severity);
-            per.entry(f.domain.clone())
-                .or_insert_with(|| DomainSummary::new(f.domain.clone()))
-                .findings
-                .add(f.severity);
+            let d = per
+                .entry(f.domain.clone())
+                .or_insert_with(|| DomainSummary::new(f.domain.clone()));
+            match f.disposition {
+                Disposition::Open => {
+                    s.findings.add(f.severity);
+                    d.findings.add(f.severity);
+                }
+                Disposition::Waived => {
+                    s.waived += 1;
+                    d.waived += 1;
+                }
+                Disposition::Baselined => {
+                    s.baselined += 1;
+                    d.baselined += 1;
+                }
+            }
         }
         for f in &excepted {
             s.excepted += 1;
@@ -477,6 +560,7 @@ impl Report {
             fail_on,
             scope,
             sources,
+            baseline,
         }
     }
 
@@ -624,6 +708,8 @@ mod tests {
             )),
             help: None,
             fingerprint: String::new(),
+            disposition: Disposition::Open,
+            waiver: None,
         }
     }
 
