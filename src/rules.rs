@@ -5,6 +5,7 @@
 
 use crate::findings::{
     Severity, POLICY_LAYOUT, POLICY_PARSE, POLICY_POLICY, POLICY_REF, POLICY_TEMPLATE,
+    POLICY_WAIVER,
 };
 
 /// A built-in check's rule.
@@ -187,6 +188,62 @@ POLICY_REF,
         help: "replace the placeholder with its value; if the file is a template, keep it under a folder named `template(s)`, `_template(s)` or `skeleton`, or list it under `exclude` in meshgate.toml",
         description: "A descriptor outside any template folder holds a template placeholder (`{{ … }}` standing for a value, `${{ … }}`, `{% … %}`): a template that was not rendered, or one that is not where templates live. Skipping it would let an unchecked product pass, so it is not checked and its status is `error` (exit 1).",
     },
+    Rule {
+        policy: POLICY_WAIVER,
+        id: "expired",
+        title: "Expired waiver",
+        severity: Severity::Error,
+        help: "fix the findings it waived, or have the approver renew the waiver with a new `expires` date",
+        description: "A waiver's `expires` date has passed: it waives nothing any more, so the findings it waived fail again, and the waiver itself is an error until it is removed or renewed. Expiry is compared with the run's clock (`--now`).",
+    },
+    Rule {
+        policy: POLICY_WAIVER,
+        id: "invalid",
+        title: "Unusable waiver file or waiver",
+        severity: Severity::Error,
+        help: "fix the waiver at the position shown: a `waivers` list of mappings with product, policy, reason, approved_by and expires (YYYY-MM-DD), and optionally rule or fingerprint",
+        description: "The waiver file does not parse, is not a mapping with a `waivers` list, or a waiver has an unknown field, a value that is not a string, a product that is not a path or glob, or an `expires` that is not a YYYY-MM-DD date. The waiver waives nothing.",
+    },
+    Rule {
+        policy: POLICY_WAIVER,
+        id: "missing-field",
+        title: "Waiver without reason, approver or expiry",
+        severity: Severity::Error,
+        help: "add the missing field: every waiver names product, policy, reason, approved_by and expires",
+        description: "Every waiver must say which product and policy it covers, why (`reason`), who approved it (`approved_by`) and until when (`expires`), so that exceptions stay accountable. A waiver that lacks one waives nothing.",
+    },
+    Rule {
+        policy: POLICY_WAIVER,
+        id: "not-waivable",
+        title: "Waiver of a policy that cannot be waived",
+        severity: Severity::Error,
+        help: "fix the findings: the policy's METADATA says `custom.waivable: false`",
+        description: "The waiver names a policy whose METADATA sets `custom.waivable: false` (a hard rule such as personal data protection). The waiver waives nothing.",
+    },
+    Rule {
+        policy: POLICY_WAIVER,
+        id: "out-of-domain",
+        title: "Domain waiver beyond its domain",
+        severity: Severity::Error,
+        help: "waive only the domain's own products (`domains/<d>/…`) and its own policies in `domains/<d>/waivers.yaml`; waiving a global policy needs the root waiver file",
+        description: "A domain's `waivers.yaml` may waive only findings on its own products, and only of its domain-local policies. Waiving a global policy needs the root waiver file, which the governance board owns. The waiver waives nothing.",
+    },
+    Rule {
+        policy: POLICY_WAIVER,
+        id: "too-long",
+        title: "Waiver expires too far ahead",
+        severity: Severity::Error,
+        help: "set `expires` within `waiver-max-days` of today (180 by default), and renew it when it runs out",
+        description: "A waiver's `expires` date lies further ahead than `waiver-max-days` in meshgate.toml allows (180 days by default): exceptions must be time-boxed and reviewed. The waiver waives nothing.",
+    },
+    Rule {
+        policy: POLICY_WAIVER,
+        id: "unused",
+        title: "Waiver that matches nothing",
+        severity: Severity::Warning,
+        help: "remove the waiver (its findings are fixed) or correct its product, policy, rule or fingerprint",
+        description: "A valid waiver matched no finding of the run. The findings it was granted for are fixed, or the waiver names them wrongly. Reported only when the whole mesh is checked.",
+    },
 ];
 
 /// The built-in rule with this code (`meshgate.parse/syntax`), or with this policy and id.
@@ -265,6 +322,16 @@ mod tests {
         let mut layout = codes_after(checks, "POLICY_LAYOUT,");
         layout.extend(codes_after(checks, "layout("));
         assert_eq!(layout.len(), 4, "{layout:?}");
+        let waivers = include_str!("waivers.rs");
+        let mut waiver_codes = codes_after(waivers, "&str =");
+        waiver_codes.retain(|c| !c.ends_with(".yaml"));
+        assert_eq!(waiver_codes.len(), 7, "{waiver_codes:?}");
+        for code in waiver_codes {
+            assert!(
+                find(&format!("{POLICY_WAIVER}/{code}")).is_some(),
+                "waiver code `{code}`"
+            );
+        }
         for code in layout {
             assert!(
                 find(&format!("{POLICY_LAYOUT}/{code}")).is_some(),

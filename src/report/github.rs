@@ -93,8 +93,11 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
         .map(|e| (Severity::Error, error_command(e)))
         .collect();
     lines.extend(
+        // Waived and baselined findings fail nothing: they are counted in the job summary,
+        // not annotated.
         by_severity(&report.findings)
             .into_iter()
+            .filter(|f| f.disposition.is_open())
             .map(|f| (f.severity, finding_command(f))),
     );
     let total = lines.len();

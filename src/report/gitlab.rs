@@ -107,7 +107,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         issue.fingerprint = unique(issue.fingerprint);
         issues.push(issue);
     }
-    for f in &report.findings {
+    // Waived and baselined findings fail nothing: Code Quality has no way to say so, so they
+    // are left out (the JSON report has them).
+    for f in report.findings.iter().filter(|f| f.disposition.is_open()) {
         let at = anchor(f);
         let code = f.code();
         issues.push(Issue {

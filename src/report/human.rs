@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::findings::{ErrorKind, Finding, Location, RunError, Severity};
+use crate::findings::{Disposition, ErrorKind, Finding, Location, RunError, Severity};
 use crate::model::Report;
 use crate::rules::POLICY_ERROR_ID;
 
@@ -108,9 +108,14 @@ fn finding(
     paint: &Paint,
 ) -> io::Result<()> {
     let code = f.code();
+    let set_aside = match f.disposition {
+        Disposition::Open => "",
+        Disposition::Waived => "waived ",
+        Disposition::Baselined => "baselined ",
+    };
     writeln!(
         out,
-        "{}{}: {}",
+        "{set_aside}{}{}: {}",
         paint.severity(f.severity),
         paint.bold(&format!("[{code}]")),
         paint.bold(&f.message)
@@ -140,6 +145,18 @@ fn finding(
     }
     if let Some(help) = &f.help {
         writeln!(out, "{}{} help: {help}", pad_of(f), paint.blue("="))?;
+    }
+    if let Some(w) = &f.waiver {
+        writeln!(
+            out,
+            "{}{} waived: {} (approved by {}, until {}; {})",
+            pad_of(f),
+            paint.blue("="),
+            w.reason,
+            w.approved_by,
+            w.expires,
+            display_path(opts, &w.location.to_string())
+        )?;
     }
     writeln!(out)
 }
@@ -302,6 +319,27 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             "note: {} on {} excepted by a policy's `exception` rule: not counted above and failing nothing (`--format json` lists them under `excepted`).",
             plural(s.excepted, "finding", "findings"),
             plural(products, "product", "products"),
+        )?;
+    }
+    if s.waived > 0 {
+        writeln!(
+            out,
+            "note: {} waived: not counted above and failing nothing; their products still count as failing (a waiver is not a pass).",
+            plural(s.waived, "finding", "findings"),
+        )?;
+    }
+    if let Some(b) = &report.baseline {
+        writeln!(
+            out,
+            "note: {} in the baseline {} (not counted above, failing nothing); {} fixed{}.",
+            plural(s.baselined, "finding", "findings"),
+            b.path,
+            plural(s.baseline_fixed, "baselined finding is", "baselined findings are"),
+            if s.baseline_fixed > 0 {
+                ": remove them with --prune-baseline"
+            } else {
+                ""
+            }
         )?;
     }
     let runtime = report

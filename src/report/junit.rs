@@ -72,6 +72,40 @@ fn case(name: String, classname: &str, status: TestCaseStatus) -> TestCase {
     c
 }
 
+/// A failure with the open findings; when a waiver or the baseline set every finding aside,
+/// a skipped case saying so (it fails nothing, and it did not pass either).
+fn failure_unless_set_aside(findings: &[&Finding], fallback: &str) -> TestCaseStatus {
+    let open: Vec<&Finding> = findings
+        .iter()
+        .copied()
+        .filter(|f| f.disposition.is_open())
+        .collect();
+    if !open.is_empty() || findings.is_empty() {
+        return non_success(NonSuccessKind::Failure, &open, fallback);
+    }
+    let mut s = TestCaseStatus::skipped();
+    let waived = findings.iter().filter(|f| f.waiver.is_some()).count();
+    s.set_message(match (waived, findings.len() - waived) {
+        (_, 0) => format!("failed, waived: {}", describe_waiver(findings)),
+        (0, _) => "failed, in the baseline".to_string(),
+        _ => format!("failed, waived or in the baseline: {}", describe_waiver(findings)),
+    });
+    s.set_description(describe(findings));
+    s
+}
+
+fn describe_waiver(findings: &[&Finding]) -> String {
+    findings
+        .iter()
+        .find_map(|f| f.waiver.as_ref())
+        .map_or_else(String::new, |w| {
+            format!(
+                "{} (approved by {}, until {})",
+                w.reason, w.approved_by, w.expires
+            )
+        })
+}
+
 fn product_cases(
     p: &ProductReport,
     report: &Report,
@@ -89,7 +123,7 @@ fn product_cases(
             cases.push(case(
                 format!("{policy} :: {}", p.path),
                 classname,
-                non_success(NonSuccessKind::Failure, fs, ""),
+                failure_unless_set_aside(fs, ""),
             ));
         }
     }
@@ -102,7 +136,7 @@ fn product_cases(
             .unwrap_or(&none);
         let status = match outcome {
             Outcome::Pass => TestCaseStatus::success(),
-            Outcome::Fail => non_success(NonSuccessKind::Failure, fs, "failed"),
+            Outcome::Fail => failure_unless_set_aside(fs, "failed"),
             Outcome::Error => {
                 let reason = if p.status == Status::Error && fs.is_empty() {
                     "not evaluated: the descriptor did not parse or a policy did not load (fails closed)"
@@ -181,7 +215,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             suite.add_test_case(case(
                 format!("{policy} :: {file}"),
                 &file,
-                non_success(NonSuccessKind::Failure, fs, ""),
+                failure_unless_set_aside(fs, ""),
             ));
         }
         junit.add_test_suite(suite);

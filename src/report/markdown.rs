@@ -72,6 +72,22 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         plural(s.findings.warning, "warning", "warnings"),
         plural(s.findings.info, "info", "infos"),
     ));
+    if s.waived + s.baselined + s.baseline_fixed > 0 {
+        md.push_str(&format!(
+            "Not failing: {} waived, {} baselined (their products still count as failing).{}\n\n",
+            plural(s.waived, "finding", "findings"),
+            s.baselined,
+            if s.baseline_fixed > 0 {
+                format!(
+                    " {} in the baseline {} fixed: remove them with `--prune-baseline`.",
+                    plural(s.baseline_fixed, "finding", "findings"),
+                    if s.baseline_fixed == 1 { "is" } else { "are" }
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
     if !report.errors.is_empty() {
         md.push_str(&format!(
             "**{} not be loaded** (the products they apply to are in error):\n\n",
@@ -114,7 +130,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     md.push('\n');
     let mut left_out = 0usize;
     let mut per_domain: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
-    for f in by_severity(&report.findings) {
+    for f in by_severity(&report.findings)
+        .into_iter()
+        .filter(|f| f.disposition.is_open())
+    {
         per_domain.entry(f.domain.as_deref()).or_default().push(f);
     }
     for d in &report.domains {

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::findings::{Finding, Location, RunError, Severity};
+use crate::findings::{Disposition, Finding, Location, RunError, Severity};
 use crate::model::Report;
 use crate::rules::{self, BUILTIN};
 
@@ -128,7 +128,20 @@ struct SarifResult<'a> {
     message: Text,
     locations: [SarifLocation; 1],
     partial_fingerprints: Fingerprints<'a>,
+    /// Only with `--baseline`: `new` for an open finding, `unchanged` for a baselined one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+    /// A waived finding's waiver, as an external suppression (SARIF viewers hide it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -343,6 +356,23 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             partial_fingerprints: Fingerprints {
                 primary_location_line_hash: &f.fingerprint,
             },
+            baseline_state: match (&report.baseline, f.disposition) {
+                (None, _) | (_, Disposition::Waived) => None,
+                (Some(_), Disposition::Open) => Some("new"),
+                (Some(_), Disposition::Baselined) => Some("unchanged"),
+            },
+            suppressions: f
+                .waiver
+                .iter()
+                .map(|w| Suppression {
+                    kind: "external",
+                    status: "accepted",
+                    justification: format!(
+                        "{} (approved by {}, until {}; {})",
+                        w.reason, w.approved_by, w.expires, w.location
+                    ),
+                })
+                .collect(),
             properties: ResultProperties {
                 code: f.code(),
                 product: f.product.as_deref(),
