@@ -578,7 +578,10 @@ fn run_check(
         }
     }
     if let (true, Some(outcome)) = (baselines.prune, &report.baseline) {
-        let path = baselines.read.as_ref().map_or_else(PathBuf::new, PathBuf::clone);
+        let path = baselines
+            .read
+            .as_ref()
+            .map_or_else(PathBuf::new, PathBuf::clone);
         std::fs::write(&path, baseline::pruned(outcome))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!(

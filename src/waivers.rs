@@ -10,9 +10,7 @@ use std::sync::Arc;
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::descriptor::{self, Format, Limits, Node, NodeValue, Pos};
-use crate::findings::{
-    Disposition, Finding, Location, Severity, WaiverRef, POLICY_WAIVER,
-};
+use crate::findings::{Disposition, Finding, Location, Severity, WaiverRef, POLICY_WAIVER};
 use crate::model::PolicyReport;
 use crate::rules::POLICY_ERROR_ID;
 

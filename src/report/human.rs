@@ -334,7 +334,11 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             "note: {} in the baseline {} (not counted above, failing nothing); {} fixed{}.",
             plural(s.baselined, "finding", "findings"),
             b.path,
-            plural(s.baseline_fixed, "baselined finding is", "baselined findings are"),
+            plural(
+                s.baseline_fixed,
+                "baselined finding is",
+                "baselined findings are"
+            ),
             if s.baseline_fixed > 0 {
                 ": remove them with --prune-baseline"
             } else {

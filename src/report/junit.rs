@@ -88,7 +88,10 @@ fn failure_unless_set_aside(findings: &[&Finding], fallback: &str) -> TestCaseSt
     s.set_message(match (waived, findings.len() - waived) {
         (_, 0) => format!("failed, waived: {}", describe_waiver(findings)),
         (0, _) => "failed, in the baseline".to_string(),
-        _ => format!("failed, waived or in the baseline: {}", describe_waiver(findings)),
+        _ => format!(
+            "failed, waived or in the baseline: {}",
+            describe_waiver(findings)
+        ),
     });
     s.set_description(describe(findings));
     s

@@ -75,8 +75,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if s.waived + s.baselined + s.baseline_fixed > 0 {
         md.push_str(&format!(
             "Not failing: {} waived, {} baselined (their products still count as failing).{}\n\n",
-            plural(s.waived, "finding", "findings"),
-            s.baselined,
+            s.waived,
+            plural(s.baselined, "finding", "findings"),
             if s.baseline_fixed > 0 {
                 format!(
                     " {} in the baseline {} fixed: remove them with `--prune-baseline`.",
