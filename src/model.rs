@@ -404,12 +404,24 @@ impl Report {
         // Waivers match fingerprints, so they apply once those are set; their own problems
         // (and those that only the policies reveal) are findings like any other.
         let whole_mesh = products.iter().all(|p| p.checked != Checked::NotSelected);
-        let problems = crate::waivers::apply(&waivers, &mut findings, &policies, whole_mesh);
+        let problems = crate::waivers::apply(
+            &waivers,
+            &mut findings,
+            &policies,
+            whole_mesh,
+            evaluations > 0,
+        );
         if !problems.is_empty() {
             findings.extend(problems);
             sort_findings(&mut findings);
             assign_fingerprints(&mut findings);
         }
+        // The problems of a domain's waiver file belong to that domain: left out when the run
+        // does not cover it (as its `domain.yaml`'s are).
+        findings.retain(|f| {
+            f.policy != crate::findings::POLICY_WAIVER
+                || f.domain.as_ref().is_none_or(|d| domains.contains(d))
+        });
         let baseline = baseline.map(|b| {
             let checked: std::collections::HashSet<&str> = products
                 .iter()

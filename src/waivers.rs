@@ -4,6 +4,7 @@
 //! file:line:col), and [`apply`], called by [`crate::model::Report::finish`], sets matching
 //! findings aside as waived.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -190,6 +191,8 @@ pub fn load(settings: &Settings<'_>) -> Waivers {
                 }
                 read_file(&file, domain, &root, today, settings.max_days, &mut out);
             }
+            // A file with only comments holds no waiver.
+            Err(e) if e.code == "empty" => {}
             Err(e) => out.findings.push(finding(
                 &file,
                 domain,
@@ -435,12 +438,14 @@ impl Waiver {
 /// file first) and returns the problems only the policies can reveal: a waiver of a policy
 /// that is not waivable, a domain waiver of a policy that is not the domain's own, and, when
 /// `whole_mesh` (an unused waiver may match outside a partial run), the waivers that match
-/// nothing. `meshgate.waiver` findings and policy errors are never waived.
+/// nothing (of Rego policies only when `evaluated`: a `--parse-only` run evaluates none).
+/// `meshgate.waiver` findings and policy errors are never waived.
 pub fn apply(
     waivers: &Waivers,
     findings: &mut [Finding],
     policies: &[PolicyReport],
     whole_mesh: bool,
+    evaluated: bool,
 ) -> Vec<Finding> {
     let mut problems = Vec::new();
     let mut usable = Vec::with_capacity(waivers.entries.len());
@@ -476,6 +481,11 @@ pub fn apply(
         }
         usable.push((w, false));
     }
+    // The waivers of each policy, in order: a finding is matched against its policy's only.
+    let mut by_policy: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (w, _)) in usable.iter().enumerate() {
+        by_policy.entry(w.policy.as_str()).or_default().push(i);
+    }
     for f in findings.iter_mut() {
         if !f.disposition.is_open()
             || f.policy == POLICY_WAIVER
@@ -483,14 +493,21 @@ pub fn apply(
         {
             continue;
         }
-        if let Some((w, used)) = usable.iter_mut().find(|(w, _)| w.matches(f)) {
+        let Some(candidates) = by_policy.get(f.policy.as_str()) else {
+            continue;
+        };
+        if let Some(&i) = candidates.iter().find(|&&i| usable[i].0.matches(f)) {
+            let (w, used) = &mut usable[i];
             *used = true;
             f.disposition = Disposition::Waived;
             f.waiver = Some(Box::new(w.reference()));
         }
     }
     if whole_mesh {
-        for (w, _) in usable.iter().filter(|(_, used)| !used) {
+        let unused = usable
+            .iter()
+            .filter(|(w, used)| !used && (evaluated || w.policy.starts_with("meshgate.")));
+        for (w, _) in unused {
             problems.push(finding(
                 &w.location.file,
                 w.domain.as_deref(),

@@ -768,3 +768,62 @@ fn a_baseline_that_does_not_parse_or_has_an_unknown_version_is_exit_2_with_its_l
         r.stderr
     );
 }
+
+#[test]
+fn an_empty_waiver_file_is_no_waiver_and_parse_only_reports_no_unused_policy_waiver() {
+    let t = mesh();
+    write(t.path(), "waivers.yaml", "# no exceptions yet\n");
+    let (code, doc) = check(t.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        findings(&doc, "meshgate.waiver/invalid").is_empty(),
+        "{doc:#}"
+    );
+    write(
+        t.path(),
+        "waivers.yaml",
+        format!("waivers:\n{}", waiver(DAILY, "gov.owner", "", "2026-03-01")),
+    );
+    // No policy is evaluated: the waiver cannot be told unused.
+    let (code, doc) = check(t.path(), &["--parse-only"]);
+    assert_eq!(code, 0);
+    assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc:#}");
+}
+
+#[test]
+fn a_domain_waiver_file_is_checked_only_when_its_domain_is() {
+    let t = mesh();
+    write(
+        t.path(),
+        "domains/billing/products/inv/dataproduct.yaml",
+        "name: inv\nowner: o\ndescription: d\n",
+    );
+    write(
+        t.path(),
+        "domains/orders/waivers.yaml",
+        format!("waivers:\n{}", waiver(DAILY, "gov.owner", "", "2025-01-01")),
+    );
+    let (_, doc) = json_in(
+        t.path(),
+        &["check", "domains/billing", "--format", "json", "--now", NOW],
+    );
+    assert!(
+        findings(&doc, "meshgate.waiver/expired").is_empty(),
+        "{doc:#}"
+    );
+    let names: Vec<&str> = doc["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(names, ["billing"]);
+    let (_, doc) = json_in(
+        t.path(),
+        &["check", "domains/orders", "--format", "json", "--now", NOW],
+    );
+    assert_eq!(
+        at(one(&doc, "meshgate.waiver/expired")),
+        "domains/orders/waivers.yaml:6:14"
+    );
+}
