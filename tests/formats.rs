@@ -415,6 +415,29 @@ fn sarif_passes_the_sarif_multitool_validator() {
         let errors = validation_errors(&tool, &r.stdout);
         assert!(errors.is_empty(), "{}: {errors:#?}", root.display());
     }
+    // Waived results (suppressions) and a baseline (baselineState) validate too.
+    write(
+        noisy.path(),
+        "waivers.yaml",
+        "waivers:\n  - product: domains/**\n    policy: test.noisy\n    rule: e1\n    reason: r\n    approved_by: b\n    expires: 2026-02-01\n",
+    );
+    let baseline = noisy.path().join("baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let now = ["--now", "2026-01-15T00:00:00Z"];
+    let written = check(
+        noisy.path(),
+        "json",
+        &[&now[..], &["--write-baseline", baseline]].concat(),
+    );
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    let r = check(
+        noisy.path(),
+        "sarif",
+        &[&now[..], &["--baseline", baseline]].concat(),
+    );
+    assert!(r.stdout.contains("\"suppressions\"") && r.stdout.contains("\"baselineState\""));
+    let errors = validation_errors(&tool, &r.stdout);
+    assert!(errors.is_empty(), "waivers and baseline: {errors:#?}");
     // The validator does catch a broken log (so an empty list above means something).
     let broken = check(&fixture_mesh(), "sarif", &[]).stdout.replacen(
         "\"startLine\": 5,",
