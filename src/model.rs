@@ -1,7 +1,14 @@
 //! The result model of a check: products with their status and per-policy outcomes, policies
 //! with their metadata, findings, run errors and summaries. Every renderer reads this, and only
-//! this; [`Report::finish`] is the one post-processing stage that sorts, fingerprints, derives
-//! statuses and counts.
+//! this; [`Report::finish`] is the one post-processing stage that sorts, fingerprints, applies
+//! waivers and the baseline, derives statuses and counts.
+//!
+//! Waived and baselined findings are modelled as a per-finding
+//! [`Disposition`](crate::findings::Disposition) rather than as lists of their own (as excepted
+//! findings are): an `exception` rule is the policy saying there is nothing wrong, so its
+//! findings change no outcome; a waiver or a baseline entry is someone deciding that something
+//! wrong may pass the gate for now, so the finding stays a finding of its product (outcome
+//! `f`, status counted, never a pass) and only the gate (exit code, open counts) leaves it out.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -827,3 +827,62 @@ fn a_domain_waiver_file_is_checked_only_when_its_domain_is() {
         "domains/orders/waivers.yaml:6:14"
     );
 }
+
+#[test]
+fn waived_and_baselined_output_is_the_same_for_any_thread_count() {
+    let t = mesh();
+    for i in 0..6 {
+        write(
+            t.path(),
+            &format!("domains/orders/products/p{i}/dataproduct.yaml"),
+            format!("name: p{i}\n"),
+        );
+    }
+    write(
+        t.path(),
+        "waivers.yaml",
+        format!(
+            "waivers:\n{}",
+            waiver(
+                "domains/orders/products/p[0-2]/*",
+                "gov.owner",
+                "",
+                "2026-03-01"
+            )
+        ),
+    );
+    let r = meshgate_in(
+        t.path(),
+        &["check", ".", "--now", NOW, "--write-baseline", "b.json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    write(
+        t.path(),
+        "domains/orders/products/p5/dataproduct.yaml",
+        "name: p5\nowner: o\n",
+    );
+    let run = |threads: &str| {
+        meshgate_in(
+            t.path(),
+            &[
+                "check",
+                ".",
+                "--format",
+                "json",
+                "--now",
+                NOW,
+                "--baseline",
+                "b.json",
+                "-j",
+                threads,
+            ],
+        )
+        .stdout
+    };
+    let one = run("1");
+    assert!(
+        one.contains("\"waived\"") && one.contains("\"baselined\""),
+        "{one}"
+    );
+    assert_eq!(one, run("4"));
+}
