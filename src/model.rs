@@ -4,7 +4,7 @@
 //! waivers and the baseline, derives statuses and counts.
 //!
 //! Waived and baselined findings are modelled as a per-finding
-//! [`Disposition`](crate::findings::Disposition) rather than as lists of their own (as excepted
+//! [`Disposition`] rather than as lists of their own (as excepted
 //! findings are): an `exception` rule is the policy saying there is nothing wrong, so its
 //! findings change no outcome; a waiver or a baseline entry is someone deciding that something
 //! wrong may pass the gate for now, so the finding stays a finding of its product (outcome
