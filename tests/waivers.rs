@@ -656,6 +656,13 @@ fn fixed_baseline_entries_are_counted_and_pruned() {
         &["check", ".", "--color", "never", "--baseline", "b.json"],
     );
     assert!(
+        r.stdout.starts_with(&format!(
+            "baselined error[gov.owner/description-missing]: no description --> {DAILY}:1:1\n"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
         r.stdout.contains("note: 1 finding in the baseline b.json (not counted above, failing nothing); 1 baselined finding is fixed: remove them with --prune-baseline."),
         "{}",
         r.stdout

@@ -108,6 +108,21 @@ fn finding(
     paint: &Paint,
 ) -> io::Result<()> {
     let code = f.code();
+    if f.disposition == Disposition::Baselined {
+        // One line each: a baseline may record thousands, and they are not news.
+        let at = f.location.as_ref().map_or_else(
+            || display_path(opts, f.subject()),
+            |l| display_path(opts, &l.to_string()),
+        );
+        return writeln!(
+            out,
+            "baselined {}{}: {} {} {at}",
+            paint.severity(f.severity),
+            paint.bold(&format!("[{code}]")),
+            f.message,
+            paint.blue("-->"),
+        );
+    }
     let set_aside = match f.disposition {
         Disposition::Open => "",
         Disposition::Waived => "waived ",
