@@ -594,6 +594,12 @@ fn run_check(
         std::fs::write(path, baseline::record(&report.findings))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("meshgate: wrote the baseline {}", path.display());
+        if !report.scope.is_empty() {
+            eprintln!(
+                "meshgate: warning: the baseline holds only the findings of {}: write it from a run of the whole mesh, or the other products' findings will be new",
+                report.scope.join(", ")
+            );
+        }
         // Recording is not gating: every finding is in the new baseline.
         return Ok(if report.exit_code() == 2 { 2 } else { 0 });
     }

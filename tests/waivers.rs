@@ -667,6 +667,24 @@ fn fixed_baseline_entries_are_counted_and_pruned() {
         "{}",
         r.stdout
     );
+    // Writing a baseline from a partial run warns.
+    let r = meshgate_in(
+        t.path(),
+        &[
+            "check",
+            "domains/orders/products/weekly",
+            "--write-baseline",
+            "part.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "warning: the baseline holds only the findings of domains/orders/products/weekly"
+        ),
+        "{}",
+        r.stderr
+    );
     // A partial run does not call the other products' entries fixed.
     let (_, doc) = json_in(
         t.path(),
