@@ -2,7 +2,7 @@
 //! product's facts), `data.meshgate.mesh` (every domain and product, and the lookup index), and
 //! how a product is handed to a prepared engine (`with`, or the VM's data).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use regorus::Value;
@@ -115,12 +115,17 @@ pub fn mesh_data(domains: &[DomainEntry<'_>], products: &[ProductEntry<'_>]) -> 
 }
 
 /// Lookup tables over the whole mesh, so cross-product rules cost O(1) per product instead of
-/// a scan of every product: `{"product_ids": {id: [paths]}, "output_contracts": {contract:
-/// [paths]}}` (paths in product order), from the normalized views (`view.id`,
-/// `view.output_ports[].contract` when it is a string).
+/// a scan of every product, from the normalized views (paths in product order):
+/// - `product_ids`: `{view.id: [paths]}`;
+/// - `output_contracts`: `{view.output_ports[].contract: [paths]}`;
+/// - `product_names`: `{domain: {view.name: [paths]}}` (the domain folder the product is in);
+/// - `dependencies`: `{path: [paths]}`, the products whose output contracts a product's
+///   `view.input_ports[].ref` name (sorted, without repeats; products without any are left
+///   out), the graph a policy walks with `graph.reachable`.
 fn index(products: &[ProductEntry<'_>]) -> Value {
     let mut ids: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut contracts: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut names: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
     for p in products {
         let Value::String(path) = &p.facts["path"] else {
             continue;
@@ -129,6 +134,14 @@ fn index(products: &[ProductEntry<'_>]) -> Value {
         if let Value::String(id) = &view["id"] {
             ids.entry(id.as_ref()).or_default().push(path);
         }
+        if let (Value::String(domain), Value::String(name)) = (&p.facts["domain"], &view["name"]) {
+            names
+                .entry(domain.as_ref())
+                .or_default()
+                .entry(name.as_ref())
+                .or_default()
+                .push(path);
+        }
         if let Value::Array(ports) = &view["output_ports"] {
             for port in ports.iter() {
                 if let Value::String(c) = &port["contract"] {
@@ -136,6 +149,24 @@ fn index(products: &[ProductEntry<'_>]) -> Value {
                     if list.last() != Some(&path.as_ref()) {
                         list.push(path);
                     }
+                }
+            }
+        }
+    }
+    let mut dependencies: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for p in products {
+        let (Value::String(path), Value::Array(ports)) =
+            (&p.facts["path"], &p.facts["view"]["input_ports"])
+        else {
+            continue;
+        };
+        for port in ports.iter() {
+            if let Value::String(r) = &port["ref"] {
+                if let Some(producers) = contracts.get(r.as_ref()) {
+                    dependencies
+                        .entry(path.as_ref())
+                        .or_default()
+                        .extend(producers.iter().copied());
                 }
             }
         }
@@ -149,9 +180,21 @@ fn index(products: &[ProductEntry<'_>]) -> Value {
             .collect::<regorus::value::Object>()
             .into()
     };
+    let names: regorus::value::Object = names
+        .into_iter()
+        .map(|(domain, m)| (Value::from(domain), table(m)))
+        .collect();
+    let dependencies = table(
+        dependencies
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().collect()))
+            .collect(),
+    );
     obj(vec![
         ("product_ids", table(ids)),
         ("output_contracts", table(contracts)),
+        ("product_names", names.into()),
+        ("dependencies", dependencies),
     ])
 }
 
@@ -221,5 +264,40 @@ mod tests {
             ]
         );
         assert_eq!(entry["descriptor"], Value::Null);
+    }
+
+    #[test]
+    fn the_index_has_names_per_domain_and_the_dependency_graph() {
+        let facts = |path: &str, domain: &str, view: serde_json::Value| -> Value {
+            let json = serde_json::json!({"path": path, "domain": domain, "view": view});
+            Value::from_json_str(&json.to_string()).expect("facts")
+        };
+        let a = facts(
+            "a.yaml",
+            "d",
+            serde_json::json!({"name": "n", "output_ports": [{"contract": "ca"}],
+                               "input_ports": [{"ref": "cb"}, {"ref": "nobody"}]}),
+        );
+        let b = facts(
+            "b.yaml",
+            "d",
+            serde_json::json!({"name": "n", "output_ports": [{"contract": "cb"}],
+                               "input_ports": [{"ref": "ca"}, {"ref": "ca"}, {"ref": "cb"}]}),
+        );
+        let c = facts("c.yaml", "e", serde_json::json!({"name": "n"}));
+        let products: Vec<ProductEntry<'_>> = [&a, &b, &c]
+            .into_iter()
+            .map(|facts| ProductEntry { facts, input: None })
+            .collect();
+        let data = mesh_data(&[], &products);
+        let index = serde_json::to_value(&data["meshgate"]["mesh"]["index"]).expect("JSON");
+        assert_eq!(
+            index["product_names"],
+            serde_json::json!({"d": {"n": ["a.yaml", "b.yaml"]}, "e": {"n": ["c.yaml"]}})
+        );
+        assert_eq!(
+            index["dependencies"],
+            serde_json::json!({"a.yaml": ["b.yaml"], "b.yaml": ["a.yaml", "b.yaml"]})
+        );
     }
 }
