@@ -64,7 +64,7 @@ active if status in active_statuses
 
 active if {
 	is_object(view)
-	not is_string(view.status)
+	not status
 }
 
 # Statuses that mean "on its way out" or "gone".
