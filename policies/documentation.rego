@@ -10,6 +10,7 @@
 #   limitations; DPDS products should have an info.displayName.
 # custom:
 #   severity: error
+#   level: bronze
 #   category: documentation
 #   remediation: >-
 #     Write a purpose of one or two sentences (Bitol ODPS description.purpose;
@@ -19,6 +20,8 @@
 #     outputport component's description). Bitol ODPS: add description.usage
 #     and description.limitations; DPDS: add info.displayName.
 package governance.documentation
+
+import data.governance.lib
 
 standard := data.meshgate.product.standard
 
@@ -31,7 +34,10 @@ view := data.meshgate.product.view
 # instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
 as_list(x) := x if is_array(x)
 
-min_length := 20
+# The minimum length of a purpose: the parameter min_length.
+params := lib.params("governance.documentation", {"min_length": 20})
+
+min_length := params.min_length
 
 placeholders := {"tbd", "tba", "todo", "n/a", "na", "none", "-", "...", "wip", "description", "purpose", "to be defined"}
 

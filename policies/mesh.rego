@@ -13,6 +13,8 @@
 #   meshgate.layout duplicate-product.)
 # custom:
 #   severity: error
+#   level: silver
+#   standards: [bitol-odps, dpds]
 #   category: mesh
 #   remediation: >-
 #     Point the input port (Bitol ODPS contractId, DPDS x-contractId) at a

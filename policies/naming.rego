@@ -13,6 +13,7 @@
 #   version> and agree with version.
 # custom:
 #   severity: error
+#   level: bronze
 #   category: naming
 #   remediation: >-
 #     Bitol ODPS: write name in lowercase kebab-case and use a lowercase id (e.g.

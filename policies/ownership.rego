@@ -7,8 +7,9 @@
 #   product owner, DPDS info.owner, ODPI ODPS product.dataHolder, DPS
 #   info.owner, Witboost dataProductOwner. Where the standard has a team (Bitol
 #   ODPS team, Witboost ownerGroup) it must be present; a DPDS owner must be
-#   identified by info.owner.id. Products should publish a support channel
-#   (Bitol ODPS support, DPDS info.contactPoints).
+#   identified by info.owner.id. (Support channels: governance.support; the
+#   owner's domain and reachability: governance.domain_membership and
+#   governance.owner_contact.)
 # custom:
 #   severity: error
 #   category: ownership
@@ -18,8 +19,7 @@
 #     info.owner.name); ODPI ODPS: add product.dataHolder with an email or name;
 #     DPS: set info.owner to the id of the owning team; Witboost: set
 #     dataProductOwner (ownerGroup is a group, not an owner) and ownerGroup.
-#     List at least one support channel (Bitol ODPS support, DPDS
-#     info.contactPoints).
+#   level: bronze
 package governance.ownership
 
 standard := data.meshgate.product.standard
@@ -153,26 +153,4 @@ warn contains {
 	is_object(input.info.owner)
 	text(input.info.owner, "id")
 	not text(input.info.owner, "name")
-}
-
-# ---------------------------------------------------------------------------
-# Standards with a support channel: Bitol ODPS `support`, DPDS
-# `info.contactPoints` (the others have no such field)
-# ---------------------------------------------------------------------------
-
-support_field := {"bitol-odps": "support", "dpds": "info.contactPoints"}
-
-warn contains {
-	"msg": sprintf("no support channel is listed (%s); consumers cannot reach the owning team", [support_field[standard]]),
-	"path": "view.support",
-	"id": "ownership-no-support-channel",
-} if {
-	is_object(view)
-	support_field[standard]
-	not has_support
-}
-
-has_support if {
-	is_array(view.support)
-	count(view.support) > 0
 }

@@ -17,6 +17,7 @@
 #   `x-classification` or a custom property "classification").
 # custom:
 #   severity: error
+#   level: bronze
 #   category: privacy
 #   remediation: >-
 #     Classify the element as restricted or confidential - Bitol ODPS port:

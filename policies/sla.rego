@@ -1,7 +1,8 @@
 # METADATA
 # title: Output ports declare a service level
 # description: >-
-#   Every output port of a product that is not retired promises a service level
+#   Every output port of a product in use (active, production, published, or
+#   no status) promises a service level
 #   to its consumers (the view's output_ports[].sla): Bitol ODPS a custom
 #   property named "sla" (or the port field `sla`), DPDS promises.slo (or
 #   obligations.sla), ODPI ODPS product.SLA.<access method> or SLA.default,
@@ -13,6 +14,8 @@
 #   intervalOfChange.
 # custom:
 #   severity: error
+#   level: silver
+#   standards: [bitol-odps, dpds, odpi-odps, witboost]
 #   category: reliability
 #   remediation: >-
 #     Bitol ODPS: add `customProperties: [{property: sla, value: {availability:
@@ -22,6 +25,8 @@
 #     and updateFrequency dimensions; Witboost: add dataContract.SLA {upTime,
 #     timeliness} to the outputport component.
 package governance.sla
+
+import data.governance.lib
 
 standard := data.meshgate.product.standard
 
@@ -43,9 +48,11 @@ port_label(port, i) := port.name if {
 	nonempty(port.name)
 } else := sprintf("#%d", [i])
 
-retired if {
-	is_string(view.status)
-	lower(view.status) == "retired"
+# The SLA rules apply to products in use (active, production, published, or
+# without a status) that have output ports.
+applicable if {
+	lib.active
+	count(view.output_ports) > 0
 }
 
 # Where each standard declares a port's SLA; DPS has none in the descriptor.
@@ -95,7 +102,7 @@ deny contains {
 	"id": "sla-missing",
 } if {
 	sla_field[standard]
-	not retired
+	lib.active
 	some i, port in view.output_ports
 	is_object(port)
 	not unresolved(i)
@@ -108,21 +115,6 @@ deny contains {
 missing_sla_path(i) := ["interfaceComponents", "outputPorts", i, "promises", "slo"] if {
 	standard == "dpds"
 } else := ["view", "output_ports", i, "sla"]
-
-warn contains {
-	"msg": "the product declares no output ports, so it offers no service level",
-	"path": "view.output_ports",
-	"id": "sla-no-output-ports",
-} if {
-	is_object(view)
-	not retired
-	not has_output_ports
-}
-
-has_output_ports if {
-	is_array(view.output_ports)
-	count(view.output_ports) > 0
-}
 
 # ---------------------------------------------------------------------------
 # What an SLA states, whatever its standard
