@@ -48,8 +48,12 @@ port_label(port, i) := port.name if {
 # [params."<policy id>"]) merged over the defaults the policy writes. A
 # parameter that is not an object is ignored, so a policy never fails on it
 # (meshgate rejects such a configuration before evaluating anything).
+#
+# It reads data.meshgate.params[id] only, never data.meshgate as a whole:
+# meshgate evaluates the rules through a query rule of its own under
+# data.meshgate, which a read of the whole document would make recursive.
 params(id, defaults) := object.union(defaults, given) if {
-	given := object.get(data.meshgate, ["params", id], {})
+	given := data.meshgate.params[id]
 	is_object(given)
 } else := defaults
 

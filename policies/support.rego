@@ -24,7 +24,7 @@ support_field := {"bitol-odps": "support", "dpds": "info.contactPoints"}
 
 applicable if lib.standard in standards
 
-has_support if count(lib.view.support) > 0
+has_support if count(lib.as_list(lib.view.support)) > 0
 
 reachable(ch) if {
 	some k in ["url", "address", "email"]
