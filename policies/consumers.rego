@@ -4,8 +4,8 @@
 #   An active product (status active, production or published, or no status)
 #   must not build on a product that is going away. Each input port's contract
 #   (the view's input_ports[].ref) is looked up in
-#   data.meshgate.mesh.index.output_contracts, and the status of every product
-#   offering it is read from data.meshgate.mesh.products: consuming a retired
+#   data.meshgate.mesh.index.contract_statuses, the statuses of the products
+#   offering each contract: consuming a retired
 #   product is an error, a deprecated one (deprecated, sunset) a warning.
 # custom:
 #   severity: error
@@ -27,27 +27,35 @@ applicable if {
 	count(lib.view.input_ports) > 0
 }
 
-# [input port index, producer path, producer status] for every producer of an
-# input port's contract that is going away.
-leaving contains [i, p, s] if {
+# [input port index, status, producer paths] for every input port whose
+# contract is offered by products that are going away: one lookup per port
+# and status in meshgate's index of the statuses of each contract's producers
+# (data.meshgate.mesh.index.contract_statuses), however many products offer
+# the contract. One finding per port and status, not per producer.
+leaving contains [i, s, producers] if {
 	lib.active
 	some i, port in lib.view.input_ports
 	lib.nonempty(port.ref)
-	some p in lib.index.output_contracts[port.ref]
-	p != path
-	status := lib.mesh.products[p].view.status
-	is_string(status)
-	s := lower(status)
-	s in (lib.deprecated_statuses | lib.retired_statuses)
+	some s in leaving_statuses
+	paths := lib.index.contract_statuses[port.ref][s]
+	producers := [p | some p in paths; p != path]
+	count(producers) > 0
 }
 
+leaving_statuses := lib.deprecated_statuses | lib.retired_statuses
+
+# The producers for a message: the first, and how many more there are.
+producers_text(ps) := ps[0] if {
+	count(ps) == 1
+} else := sprintf("%s (and %d other product(s) offering the contract)", [ps[0], count(ps) - 1])
+
 deny contains {
-	"msg": sprintf("input port \"%s\" consumes %s, which is %s", [lib.port_label(lib.view.input_ports[i], i), p, s]),
+	"msg": sprintf("input port \"%s\" consumes %s, which is %s", [lib.port_label(lib.view.input_ports[i], i), producers_text(ps), s]),
 	"path": ["view", "input_ports", i, "ref"],
 	"id": "consumes-leaving-product",
 	"severity": severity[s],
 } if {
-	some [i, p, s] in leaving
+	some [i, s, ps] in leaving
 }
 
 severity := {"retired": "error", "deprecated": "warning", "sunset": "warning"}

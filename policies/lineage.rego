@@ -3,10 +3,13 @@
 # description: >-
 #   Lineage must be a directed acyclic graph: a product that (directly or
 #   through others) consumes its own output cannot be rebuilt from its
-#   sources, and its freshness is undefined. The dependency graph is meshgate's
-#   index data.meshgate.mesh.index.dependencies (a product's input port
-#   contracts resolved to the products offering them), walked once per product
-#   with graph.reachable.
+#   sources, and its freshness is undefined. A product depends on the products
+#   whose output contracts its input ports consume; meshgate computes the
+#   cycles of that graph once for the whole mesh
+#   (data.meshgate.mesh.index.dependency_cycles: a product's cycle, by path),
+#   so the rule is a lookup per product rather than a walk of the graph per
+#   product (graph.reachable from every product is quadratic in a mesh where
+#   many products share contracts).
 # custom:
 #   severity: error
 #   category: lineage
@@ -22,21 +25,19 @@ import data.governance.lib
 
 path := data.meshgate.product.path
 
-deps := lib.index.dependencies
+# The products on this product's cycle (itself included), when it is on one.
+cycle := {p | some p in lib.index.dependency_cycles[path]}
 
-applicable if deps[path]
-
-# The product reaches itself through its dependencies.
-cyclic if path in graph.reachable(deps, deps[path])
+applicable if count(lib.view.input_ports) > 0
 
 deny contains {
 	"msg": sprintf("input port \"%s\" consumes %s, which itself depends on this product: a dependency cycle", [lib.port_label(port, i), p]),
 	"path": ["view", "input_ports", i, "ref"],
 	"id": "lineage-cycle",
 } if {
-	cyclic
+	count(cycle) > 0
 	some i, port in lib.view.input_ports
 	lib.nonempty(port.ref)
 	some p in lib.index.output_contracts[port.ref]
-	path in graph.reachable(deps, [p])
+	p in cycle
 }

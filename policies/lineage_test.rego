@@ -10,7 +10,7 @@ c := product_in("orders", "order-summary", "dpds", {"input_ports": [{"name": "ev
 
 index := {
 	"output_contracts": {"c-a": [a.path], "c-b": [b.path]},
-	"dependencies": {a.path: [b.path], b.path: [a.path], c.path: [b.path]},
+	"dependency_cycles": {a.path: [a.path, b.path], b.path: [a.path, b.path]},
 }
 
 denies(facts) := found if {
@@ -32,11 +32,11 @@ test_downstream_of_a_cycle_passes if {
 
 test_self_dependency_is_a_cycle if {
 	self := product_in("orders", "loop", "dpds", {"input_ports": [{"name": "own", "ref": "c-self"}]})
-	idx := {"output_contracts": {"c-self": [self.path]}, "dependencies": {self.path: [self.path]}}
+	idx := {"output_contracts": {"c-self": [self.path]}, "dependency_cycles": {self.path: [self.path]}}
 	found := data.governance.lineage.deny with data.meshgate.product as self with data.meshgate.mesh as {"index": idx}
 	count(found) == 1
 }
 
-test_not_applicable_without_dependencies if {
-	not data.governance.lineage.applicable with data.meshgate.product as product_in("x", "y", "dps", {}) with data.meshgate.mesh as {"index": index}
+test_not_applicable_without_input_ports if {
+	not data.governance.lineage.applicable with data.meshgate.product as product_in("x", "y", "dpds", {"input_ports": []})
 }

@@ -373,10 +373,7 @@ fn dpds(v: &mut View, root: &Node) {
         v.put("output_ports", span, list);
     }
     v.copy("support", i("contactPoints"));
-    lifecycle_terms(
-        v,
-        [i("x-sunsetDate"), i("x-replacedBy"), i("x-termsOfUse")],
-    );
+    lifecycle_terms(v, [i("x-sunsetDate"), i("x-replacedBy"), i("x-termsOfUse")]);
 }
 
 fn odpi(v: &mut View, root: &Node) {

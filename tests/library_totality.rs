@@ -113,7 +113,10 @@ fn the_shipped_library_never_errors_on_malformed_descriptors() {
                 let body = serde_json::to_string(&mutate(input, &mut rng)).unwrap();
                 write(
                     t.path(),
-                    &format!("domains/d{}/products/p{n:04}/dataproduct.json", n % domains.len()),
+                    &format!(
+                        "domains/d{}/products/p{n:04}/dataproduct.json",
+                        n % domains.len()
+                    ),
                     &body,
                 );
             }
