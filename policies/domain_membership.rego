@@ -33,5 +33,5 @@ deny contains {
 	lib.domain
 	some i, owner in lib.view.owners
 	lib.nonempty(owner)
-	not lower(trim_space(owner)) in lib.domain_people
+	not lower(trim_space(owner)) in lib.domain_people(lib.domain)
 }

@@ -133,6 +133,10 @@ pii_port(port) if "pii" in tags_of(port)
 
 # ---------------------------------------------------------------------------
 # The product's domain (domains/<d>/domain.yaml), for ownership rules
+#
+# Functions of the parsed domain.yaml, not rules: regorus evaluates every rule
+# of this package for each product as soon as a policy reads one of them, so
+# the package keeps its rules few and cheap and computes the rest on call.
 # ---------------------------------------------------------------------------
 
 # The parsed domain.yaml of the product's domain, when it is an object.
@@ -150,35 +154,11 @@ names_of(x) := {lower(x)} if nonempty(x)
 
 names_of(x) := {lower(x[k]) | some k in ["id", "email", "username", "team"]; nonempty(x[k])} if is_object(x)
 
-# The team ids the domain declares: `owner` (a string, or its `team` / `id`)
-# and every entry of `teams` (a string or an object's `id`).
-domain_teams contains lower(domain.owner) if nonempty(domain.owner)
+# The team ids domain.yaml `d` declares, lower-cased: `owner` (a string, or
+# its `team` / `id`) and every entry of `teams` (a string or an object's
+# `id`).
+domain_teams(d) := ({lower(d.owner) | nonempty(d.owner)} | {lower(t) | some k in ["team", "id"]; t := d.owner[k]; nonempty(t)}) | ({lower(x) | some x in as_list(d.teams); nonempty(x)} | {lower(x.id) | some x in as_list(d.teams); nonempty(x.id)})
 
-domain_teams contains lower(t) if {
-	some k in ["team", "id"]
-	t := domain.owner[k]
-	nonempty(t)
-}
-
-domain_teams contains lower(x) if {
-	some x in as_list(domain.teams)
-	nonempty(x)
-}
-
-domain_teams contains lower(x.id) if {
-	some x in as_list(domain.teams)
-	nonempty(x.id)
-}
-
-# Everyone the domain lists as owner or member (ids, e-mails, usernames,
+# Everyone domain.yaml `d` lists as owner or member (ids, e-mails, usernames,
 # teams), lower-cased.
-domain_people contains n if {
-	some n in names_of(domain.owner)
-}
-
-domain_people contains n if {
-	some m in as_list(domain.members)
-	some n in names_of(m)
-}
-
-domain_people contains n if some n in domain_teams
+domain_people(d) := ({n | some n in names_of(d.owner)} | {n | some m in as_list(d.members); some n in names_of(m)}) | domain_teams(d)

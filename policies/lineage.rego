@@ -30,14 +30,22 @@ cycle := {p | some p in lib.index.dependency_cycles[path]}
 
 applicable if count(lib.view.input_ports) > 0
 
+# The products offering input port i's contract that are on this product's
+# cycle: one finding per port, however many products offer the contract.
+cyclic_producers(port) := [p | some p in lib.index.output_contracts[port.ref]; p in cycle]
+
+producers_text(ps) := ps[0] if {
+	count(ps) == 1
+} else := sprintf("%s (and %d other product(s) offering the contract)", [ps[0], count(ps) - 1])
+
 deny contains {
-	"msg": sprintf("input port \"%s\" consumes %s, which itself depends on this product: a dependency cycle", [lib.port_label(port, i), p]),
+	"msg": sprintf("input port \"%s\" consumes %s, which itself depends on this product: a dependency cycle", [lib.port_label(port, i), producers_text(ps)]),
 	"path": ["view", "input_ports", i, "ref"],
 	"id": "lineage-cycle",
 } if {
 	count(cycle) > 0
 	some i, port in lib.view.input_ports
 	lib.nonempty(port.ref)
-	some p in lib.index.output_contracts[port.ref]
-	p in cycle
+	ps := cyclic_producers(port)
+	count(ps) > 0
 }

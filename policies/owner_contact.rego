@@ -30,6 +30,8 @@ required_suffix := concat("", ["@", lower(params.email_domain)]) if lib.nonempty
 
 applicable if count(lib.view.owners) > 0
 
+declared_team(owner) if lower(trim_space(owner)) in lib.domain_teams(lib.domain)
+
 deny contains {
 	"msg": sprintf("owner \"%s\" is neither an e-mail address nor a team id declared in %s", [owner, lib.domain_file]),
 	"path": ["view", "owners", i],
@@ -38,7 +40,7 @@ deny contains {
 	some i, owner in lib.view.owners
 	lib.nonempty(owner)
 	not lib.email(owner)
-	not lower(trim_space(owner)) in lib.domain_teams
+	not declared_team(owner)
 }
 
 deny contains {
