@@ -83,7 +83,7 @@ fn status_is_a_fact_about_the_product_not_the_threshold() {
     assert!(
         human
             .stdout
-            .contains("4 passing, 2 with warnings, 10 failing, 0 in error."),
+            .contains("1 passing, 2 with warnings, 14 failing, 0 in error."),
         "{}",
         human.stdout
     );
