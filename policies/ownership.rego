@@ -22,6 +22,8 @@
 #   level: bronze
 package governance.ownership
 
+import data.governance.lib
+
 standard := data.meshgate.product.standard
 
 # The normalized view; absent for custom descriptors, so every rule on it is
@@ -32,23 +34,12 @@ view := data.meshgate.product.view
 # as meshgate uses them to build view.owners.
 owner_roles := {"owner", "product owner", "data product owner", "product-owner", "data-product-owner", "dataproductowner"}
 
-nonempty(s) if {
-	is_string(s)
-	trim_space(s) != ""
-}
-
-# True when obj[key] is a non-blank string. Negate it as `not text(obj, "key")`
-# with obj always defined, never as `not nonempty(obj.key)`: OPA hoists a
-# reference out of a negated call, so the negation of a call on an undefined
-# reference is undefined, not true.
-text(obj, key) if nonempty(obj[key])
-
 # ---------------------------------------------------------------------------
 # Every standard: the product names an owner
 # ---------------------------------------------------------------------------
 
 # The owners the view names, blank entries left out.
-owners := [o | some o in view.owners; nonempty(o)] if is_array(view.owners)
+owners := [o | some o in view.owners; lib.nonempty(o)] if is_array(view.owners)
 
 # What is missing, in the words of each standard.
 missing_owner_msg := {
@@ -111,9 +102,9 @@ is_owner(m) if {
 }
 
 member_label(m) := m.id if {
-	nonempty(m.id)
+	lib.nonempty(m.id)
 } else := m.name if {
-	nonempty(m.name)
+	lib.nonempty(m.name)
 } else := "(unnamed member)"
 
 # An owner who has left (Bitol ODPS dateOut) no longer counts as an owner.
@@ -124,7 +115,7 @@ warn contains {
 } if {
 	some i, m in view.team.members
 	is_owner(m)
-	nonempty(m.date_out)
+	lib.nonempty(m.date_out)
 }
 
 # ---------------------------------------------------------------------------
@@ -141,7 +132,7 @@ deny contains {
 	standard == "dpds"
 	count(owners) > 0
 	is_object(input.info.owner)
-	not text(input.info.owner, "id")
+	not lib.text(input.info.owner, "id")
 }
 
 warn contains {
@@ -151,6 +142,6 @@ warn contains {
 } if {
 	standard == "dpds"
 	is_object(input.info.owner)
-	text(input.info.owner, "id")
-	not text(input.info.owner, "name")
+	lib.text(input.info.owner, "id")
+	not lib.text(input.info.owner, "name")
 }
