@@ -279,10 +279,13 @@ def data_ref(package, *more):
     return "data" + "".join("[" + json.dumps(s) + "]" for s in segs)
 
 
-def compile_error(bridge, policy):
-    """Error text if the policy does not compile on its own, else None."""
+def compile_error(bridge, policy, others=()):
+    """Error text if the policy does not compile (on its own, or with `others`: the modules it
+    may call, e.g. a shared helper package), else None."""
     opa = Opa(bridge)
     try:
+        for o in others:
+            opa.add_policy(o["file"], o["source"])
         opa.add_policy(policy["file"], policy["source"])
         opa.query("true")  # forces compilation of every module
         return None
@@ -360,13 +363,20 @@ class Plan:
         self.errors = []
         policies = [complete_entry(p) for p in bundle.get("policies") or []]
         good = []
+        shaped = [p for p in policies if not self.policy_shape_error(p)]
+        # The global policies together: when they compile as a set (a policy may call a
+        # helper package of another file), they are checked with each other; otherwise each
+        # on its own, so that one broken module is reported and left out alone.
+        globals_ = [p for p in shaped if p.get("domain") is None]
+        set_ok = bool(globals_) and compile_error(bridge, globals_[-1], globals_[:-1]) is None
         for pol in policies:
             err = self.policy_shape_error(pol)
             if err:
                 self.errors.append({"file": pol.get("file"), "package": pol.get("package"),
                                     "domain": pol.get("domain"), "error": err})
                 continue
-            err = compile_error(bridge, pol)
+            others = [g for g in globals_ if g is not pol] if set_ok else []
+            err = compile_error(bridge, pol, others)
             if err:
                 self.errors.append({"file": pol["file"], "package": pol["package"],
                                     "domain": pol.get("domain"), "error": err})

@@ -10,6 +10,7 @@
 #   limitations; DPDS products should have an info.displayName.
 # custom:
 #   severity: error
+#   level: bronze
 #   category: documentation
 #   remediation: >-
 #     Write a purpose of one or two sentences (Bitol ODPS description.purpose;
@@ -20,34 +21,29 @@
 #     and description.limitations; DPDS: add info.displayName.
 package governance.documentation
 
+import data.governance.lib
+
 standard := data.meshgate.product.standard
 
 # The normalized view; absent for custom descriptors, so every rule on it is
 # silent for them.
 view := data.meshgate.product.view
 
-# `x` when it is a list. The descriptor's own lists are iterated through it, so
-# that a value of another type (a malformed descriptor) leaves the rule silent
-# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
-as_list(x) := x if is_array(x)
+# The minimum length of a purpose: the parameter min_length.
+params := lib.params("governance.documentation", {"min_length": 20})
 
-min_length := 20
+min_length := params.min_length
 
 placeholders := {"tbd", "tba", "todo", "n/a", "na", "none", "-", "...", "wip", "description", "purpose", "to be defined"}
 
-nonempty(s) if {
-	is_string(s)
-	trim_space(s) != ""
-}
-
 # A description: a non-blank string, or a map of translations (ODPI ODPS
 # `{en: "..."}`) with at least one non-blank text.
-described(d) if nonempty(d)
+described(d) if lib.nonempty(d)
 
 described(d) if {
 	is_object(d)
 	some t in d
-	nonempty(t)
+	lib.nonempty(t)
 }
 
 # True when obj[key] is a description. Negate it as `not text(obj, "key")`
@@ -62,10 +58,6 @@ trivial(s) if lower(trim_space(s)) in placeholders
 
 trivial(s) if contains(lower(s), "lorem ipsum")
 
-port_label(port, i) := port.name if {
-	nonempty(port.name)
-} else := sprintf("#%d", [i])
-
 # Where each standard writes the purpose (the view's description.purpose).
 purpose_field := {
 	"bitol-odps": "description.purpose",
@@ -77,9 +69,9 @@ purpose_field := {
 
 # The descriptor's own list of output ports, for the standards whose view
 # lists them one for one and in order (view.output_ports[i] is element i).
-source_output_ports := as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
+source_output_ports := lib.as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
 
-source_output_ports := as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
+source_output_ports := lib.as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
 
 # An output port that is still a bare `{"$ref": ...}` (meshgate could not
 # resolve it and reports it as meshgate.ref): it is checked where it points to.
@@ -105,12 +97,12 @@ deny contains {
 	"path": "view.description.purpose",
 	"id": "documentation-trivial-purpose",
 } if {
-	nonempty(view.description.purpose)
+	lib.nonempty(view.description.purpose)
 	trivial(view.description.purpose)
 }
 
 deny contains {
-	"msg": sprintf("output port \"%s\" has no description", [port_label(port, i)]),
+	"msg": sprintf("output port \"%s\" has no description", [lib.port_label(port, i)]),
 	"path": ["view", "output_ports", i, "description"],
 	"id": "documentation-missing-port-description",
 } if {
@@ -140,8 +132,8 @@ warn contains {
 	"path": "view.description.usage",
 	"id": "documentation-usage-repeats-purpose",
 } if {
-	nonempty(view.description.purpose)
-	nonempty(view.description.usage)
+	lib.nonempty(view.description.purpose)
+	lib.nonempty(view.description.usage)
 	lower(trim_space(view.description.purpose)) == lower(trim_space(view.description.usage))
 }
 
@@ -158,4 +150,4 @@ warn contains {
 	not has_display_name
 }
 
-has_display_name if nonempty(input.info.displayName)
+has_display_name if lib.nonempty(input.info.displayName)

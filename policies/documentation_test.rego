@@ -101,3 +101,9 @@ test_custom_standard_is_skipped if {
 	count(denies({}, facts)) == 0
 	count(warns({}, facts)) == 0
 }
+
+test_minimum_length_is_a_parameter if {
+	facts := product("dps", {"description": {"purpose": "Orders, one row per order."}})
+	count(denies({}, facts)) == 0
+	ids(denies({}, facts)) == {"documentation-trivial-purpose"} with data.meshgate.params as {"governance.documentation": {"min_length": 40}}
+}

@@ -8,21 +8,21 @@
 #   draft, development, testing, acceptance, production, sunset, retired; DPS
 #   info.status: proposed, in development, active, deprecated, retired;
 #   Witboost status: draft, published, retired (any case). Bitol ODPS and ODPI
-#   ODPS require a status. A deprecated product (Bitol ODPS, DPDS, DPS) should
-#   tell its consumers when it goes away or what replaces it; a retired product
-#   should no longer expose output ports.
+#   ODPS require a status. A retired product should no longer expose output
+#   ports. The allowed statuses are the parameter allowed_statuses, a map from
+#   standard to list (a standard left out keeps its default). Deprecated
+#   products are checked by governance.deprecation.
 # custom:
 #   severity: error
 #   category: lifecycle
 #   remediation: >-
 #     Set the status to one of the standard's values (Bitol ODPS status; DPDS
 #     info.x-status; ODPI ODPS product.details.<lang>.status; DPS info.status;
-#     Witboost status). For a deprecated product name a sunset date or a
-#     successor - Bitol ODPS: a root custom property sunsetDate / replacedBy or
-#     "sunset" in description.limitations; DPDS: info.x-sunsetDate /
-#     info.x-replacedBy or a port promises.deprecationPolicy; DPS: custom
-#     sunsetDate / replacedBy.
+#     Witboost status).
+#   level: bronze
 package governance.lifecycle
+
+import data.governance.lib
 
 standard := data.meshgate.product.standard
 
@@ -30,19 +30,19 @@ standard := data.meshgate.product.standard
 # silent for them.
 view := data.meshgate.product.view
 
-# `x` when it is a list. The descriptor's own lists are iterated through it, so
-# that a value of another type (a malformed descriptor) leaves the rule silent
-# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
-as_list(x) := x if is_array(x)
-
-# The statuses each standard allows, in lifecycle order.
-allowed := {
+# The statuses each standard allows, in lifecycle order (the defaults of the
+# parameter allowed_statuses).
+default_statuses := {
 	"bitol-odps": ["proposed", "draft", "active", "deprecated", "retired"],
 	"dpds": ["proposed", "draft", "active", "deprecated", "retired"],
 	"odpi-odps": ["announcement", "draft", "development", "testing", "acceptance", "production", "sunset", "retired"],
 	"dps": ["proposed", "in development", "active", "deprecated", "retired"],
 	"witboost": ["draft", "published", "retired"],
 }
+
+params := lib.params("governance.lifecycle", {"allowed_statuses": default_statuses})
+
+allowed := params.allowed_statuses
 
 # The allowed statuses as text, for messages.
 allowed_text := concat(", ", allowed[standard])
@@ -59,8 +59,6 @@ status_field := {
 # Standards that require a status; for the others it is optional (DPDS: an
 # extension) and a product without one is taken as active.
 required := {"bitol-odps", "odpi-odps"}
-
-sunset_properties := {"sunsetdate", "sunset", "deprecationnotice", "deprecation", "replacedby", "successor"}
 
 # ---------------------------------------------------------------------------
 # The status
@@ -114,57 +112,6 @@ deny contains {
 } if {
 	has_status
 	not is_string(view.status)
-}
-
-# ---------------------------------------------------------------------------
-# Deprecation needs a sunset hint (the standards with a deprecated status)
-# ---------------------------------------------------------------------------
-
-deprecated if {
-	standard in {"bitol-odps", "dpds", "dps"}
-	status == "deprecated"
-}
-
-# Every standard: the limitations announce the sunset.
-has_sunset_hint if {
-	is_string(view.description.limitations)
-	contains(lower(view.description.limitations), "sunset")
-}
-
-has_sunset_hint if {
-	standard == "bitol-odps"
-	some cp in as_list(input.customProperties)
-	is_string(cp.property)
-	lower(cp.property) in sunset_properties
-}
-
-has_sunset_hint if {
-	standard == "dpds"
-	some key in ["x-sunsetDate", "x-sunset", "x-replacedBy", "x-deprecationNotice"]
-	input.info[key]
-}
-
-has_sunset_hint if {
-	standard == "dpds"
-	some port in as_list(input.interfaceComponents.outputPorts)
-	port.promises.deprecationPolicy
-}
-
-has_sunset_hint if {
-	standard == "dps"
-	is_object(input.custom)
-	some key, value in input.custom
-	lower(key) in sunset_properties
-	value
-}
-
-warn contains {
-	"msg": "the product is deprecated but names no sunset date or successor",
-	"path": "view.status",
-	"id": "lifecycle-deprecated-without-sunset",
-} if {
-	deprecated
-	not has_sunset_hint
 }
 
 # ---------------------------------------------------------------------------

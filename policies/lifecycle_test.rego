@@ -53,24 +53,6 @@ test_yaml_boolean_status_fails if {
 	ids(denies({"id": "a", "status": true}, odps(true))) == {"lifecycle-invalid-status"}
 }
 
-test_deprecated_without_sunset_warns_at_the_status if {
-	warns({"id": "a", "status": "deprecated"}, odps("deprecated")) == {{
-		"msg": "the product is deprecated but names no sunset date or successor",
-		"path": "view.status",
-		"id": "lifecycle-deprecated-without-sunset",
-	}}
-}
-
-test_deprecated_with_sunset_date_is_quiet if {
-	raw := {"id": "a", "status": "deprecated", "customProperties": [{"property": "sunsetDate", "value": "2026-06-30"}]}
-	count(warns(raw, odps("deprecated"))) == 0
-}
-
-test_sunset_in_limitations_is_a_hint if {
-	facts := product("bitol-odps", {"id": "a", "status": "deprecated", "description": {"limitations": "Sunset on 2026-06-30; use stock-levels."}})
-	count(warns({"id": "a", "status": "deprecated"}, facts)) == 0
-}
-
 test_retired_with_ports_is_noted if {
 	facts := product("bitol-odps", {"id": "a", "status": "retired", "output_ports": [{"name": "p"}]})
 	warns({"id": "a", "status": "retired"}, facts) == {{
@@ -102,11 +84,6 @@ test_dpds_status_extension if {
 	}}
 }
 
-test_dpds_deprecation_policy_is_a_sunset_hint if {
-	raw := {"info": {"name": "x", "x-status": "deprecated"}, "interfaceComponents": {"outputPorts": [{"name": "p", "promises": {"deprecationPolicy": {"specification": "text", "definition": "Removed on 2026-01-31; use forecast-v2."}}}]}}
-	count(warns(raw, product("dpds", {"name": "x", "status": "deprecated", "output_ports": [{"name": "p"}]}))) == 0
-}
-
 # ---------------------------------------------------------------------------
 # ODPI ODPS, DPS, Witboost: their own statuses
 # ---------------------------------------------------------------------------
@@ -125,12 +102,6 @@ test_dps_statuses if {
 	ids(denies({}, product("dps", {"status": "live"}))) == {"lifecycle-invalid-status"}
 }
 
-test_dps_deprecated_needs_a_custom_sunset_hint if {
-	facts := product("dps", {"status": "deprecated"})
-	ids(warns({"info": {"status": "deprecated"}}, facts)) == {"lifecycle-deprecated-without-sunset"}
-	count(warns({"info": {"status": "deprecated"}, "custom": {"sunsetDate": "2026-06-30"}}, facts)) == 0
-}
-
 test_witboost_statuses_ignore_case if {
 	count(denies({}, product("witboost", {"status": "Published"}))) == 0
 	ids(denies({}, product("witboost", {"status": "active"}))) == {"lifecycle-invalid-status"}
@@ -141,4 +112,13 @@ test_custom_standard_is_skipped if {
 	facts := {"path": "domains/x/products/p/p.yaml", "domain": "x", "standard": "custom", "format": "yaml"}
 	count(denies({"status": "whatever"}, facts)) == 0
 	count(warns({}, facts)) == 0
+}
+
+test_allowed_statuses_are_a_parameter if {
+	p := {"governance.lifecycle": {"allowed_statuses": {"witboost": ["draft", "published", "retired", "archived"]}}}
+	count(denies({}, product("witboost", {"status": "Archived"}))) == 0 with data.meshgate.params as p
+	ids(denies({}, product("witboost", {"status": "Archived"}))) == {"lifecycle-invalid-status"}
+
+	# the other standards keep their defaults
+	ids(denies({}, product("dps", {"status": "live"}))) == {"lifecycle-invalid-status"} with data.meshgate.params as p
 }

@@ -13,6 +13,8 @@
 #   meshgate.layout duplicate-product.)
 # custom:
 #   severity: error
+#   level: silver
+#   standards: [bitol-odps, dpds]
 #   category: mesh
 #   remediation: >-
 #     Point the input port (Bitol ODPS contractId, DPDS x-contractId) at a
@@ -21,26 +23,13 @@
 #     mesh.
 package governance.mesh
 
+import data.governance.lib
+
 standard := data.meshgate.product.standard
 
 # The normalized view; absent for custom descriptors, so every rule on it is
 # silent for them.
 view := data.meshgate.product.view
-
-nonempty(s) if {
-	is_string(s)
-	trim_space(s) != ""
-}
-
-# True when obj[key] is a non-blank string. Negate it as `not text(obj, "key")`
-# with obj always defined, never as `not nonempty(obj.key)`: OPA hoists a
-# reference out of a negated call, so the negation of a call on an undefined
-# reference is undefined, not true.
-text(obj, key) if nonempty(obj[key])
-
-port_label(port, i) := port.name if {
-	nonempty(port.name)
-} else := sprintf("#%d", [i])
 
 # Standards whose view.input_ports[].ref is a data contract id. (A DPS ref is
 # a sourceSystemId or sourceOutputPortId: a system or a port, not a contract.)
@@ -54,25 +43,25 @@ contract_refs := {"bitol-odps", "dpds"}
 offered(cid) if data.meshgate.mesh.index.output_contracts[cid]
 
 deny contains {
-	"msg": sprintf("input port \"%s\" consumes contract %s, which no output port in the mesh offers", [port_label(port, i), port.ref]),
+	"msg": sprintf("input port \"%s\" consumes contract %s, which no output port in the mesh offers", [lib.port_label(port, i), port.ref]),
 	"path": ["view", "input_ports", i, "ref"],
 	"id": "mesh-unknown-input-contract",
 } if {
 	standard in contract_refs
 	some i, port in view.input_ports
-	nonempty(port.ref)
+	lib.nonempty(port.ref)
 	not offered(port.ref)
 }
 
 # Bitol ODPS requires inputPorts[].contractId; the DPDS x-contractId is an
 # optional extension.
 deny contains {
-	"msg": sprintf("input port \"%s\" names no contractId, so its source cannot be traced", [port_label(port, i)]),
+	"msg": sprintf("input port \"%s\" names no contractId, so its source cannot be traced", [lib.port_label(port, i)]),
 	"path": ["view", "input_ports", i, "ref"],
 	"id": "mesh-input-without-contract",
 } if {
 	standard == "bitol-odps"
 	some i, port in view.input_ports
 	is_object(port)
-	not text(port, "ref")
+	not lib.text(port, "ref")
 }

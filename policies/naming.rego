@@ -13,6 +13,7 @@
 #   version> and agree with version.
 # custom:
 #   severity: error
+#   level: bronze
 #   category: naming
 #   remediation: >-
 #     Bitol ODPS: write name in lowercase kebab-case and use a lowercase id (e.g.
@@ -23,38 +24,13 @@
 #     name and make id read urn:dmb:dp:<domain>:<name>:<major of version>.
 package governance.naming
 
+import data.governance.lib
+
 standard := data.meshgate.product.standard
 
 # The normalized view; absent for custom descriptors, so every rule on it is
 # silent for them.
 view := data.meshgate.product.view
-
-# `x` when it is a list. The descriptor's own lists are iterated through it, so
-# that a value of another type (a malformed descriptor) leaves the rule silent
-# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
-as_list(x) := x if is_array(x)
-
-nonempty(s) if {
-	is_string(s)
-	trim_space(s) != ""
-}
-
-# True when obj[key] is a non-blank string. Negate it as `not text(obj, "key")`
-# with obj always defined, never as `not nonempty(obj.key)`: OPA hoists a
-# reference out of a negated call, so the negation of a call on an undefined
-# reference is undefined, not true.
-text(obj, key) if nonempty(obj[key])
-
-# Lowercase kebab-case ("order-events"), without a regular expression (slow in
-# regorus): only a-z, 0-9 and single dashes between words.
-kebab(s) if {
-	is_string(s)
-	s != ""
-	trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
-	not startswith(s, "-")
-	not endswith(s, "-")
-	not contains(s, "--")
-}
 
 # The major version of "2.1.0", "v2.1.0" or "2".
 major(v) := split(trim_prefix(v, "v"), ".")[0] if is_string(v)
@@ -78,7 +54,7 @@ deny contains {
 	"id": "naming-missing-name",
 } if {
 	is_object(view)
-	not text(view, "name")
+	not lib.text(view, "name")
 }
 
 # Standards whose name is the technical name; the others' is a display title.
@@ -90,8 +66,8 @@ deny contains {
 	"id": "naming-name-not-kebab-case",
 } if {
 	standard in technical_name
-	nonempty(view.name)
-	not kebab(view.name)
+	lib.nonempty(view.name)
+	not lib.kebab(view.name)
 }
 
 # The DPDS id is the fully qualified name, checked by the rules below instead.
@@ -101,7 +77,7 @@ deny contains {
 	"id": "naming-id-format",
 } if {
 	standard != "dpds"
-	nonempty(view.id)
+	lib.nonempty(view.id)
 	bad_id(view.id)
 }
 
@@ -124,7 +100,7 @@ deny contains {
 	not fqn
 }
 
-fqn := input.info.fullyQualifiedName if nonempty(input.info.fullyQualifiedName)
+fqn := input.info.fullyQualifiedName if lib.nonempty(input.info.fullyQualifiedName)
 
 fqn_parts := split(fqn, ":")
 
@@ -178,8 +154,8 @@ warn contains {
 	standard == "dpds"
 	fqn_well_formed
 	some kind in ["inputPorts", "outputPorts"]
-	some i, port in as_list(input.interfaceComponents[kind])
-	nonempty(port.fullyQualifiedName)
+	some i, port in lib.as_list(input.interfaceComponents[kind])
+	lib.nonempty(port.fullyQualifiedName)
 	not startswith(port.fullyQualifiedName, concat("", [fqn, ":"]))
 }
 
@@ -189,7 +165,7 @@ warn contains {
 
 urn_parts := split(view.id, ":") if {
 	standard == "witboost"
-	nonempty(view.id)
+	lib.nonempty(view.id)
 }
 
 urn_well_formed if {

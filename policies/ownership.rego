@@ -7,8 +7,9 @@
 #   product owner, DPDS info.owner, ODPI ODPS product.dataHolder, DPS
 #   info.owner, Witboost dataProductOwner. Where the standard has a team (Bitol
 #   ODPS team, Witboost ownerGroup) it must be present; a DPDS owner must be
-#   identified by info.owner.id. Products should publish a support channel
-#   (Bitol ODPS support, DPDS info.contactPoints).
+#   identified by info.owner.id. (Support channels: governance.support; the
+#   owner's domain and reachability: governance.domain_membership and
+#   governance.owner_contact.)
 # custom:
 #   severity: error
 #   category: ownership
@@ -18,9 +19,10 @@
 #     info.owner.name); ODPI ODPS: add product.dataHolder with an email or name;
 #     DPS: set info.owner to the id of the owning team; Witboost: set
 #     dataProductOwner (ownerGroup is a group, not an owner) and ownerGroup.
-#     List at least one support channel (Bitol ODPS support, DPDS
-#     info.contactPoints).
+#   level: bronze
 package governance.ownership
+
+import data.governance.lib
 
 standard := data.meshgate.product.standard
 
@@ -32,23 +34,12 @@ view := data.meshgate.product.view
 # as meshgate uses them to build view.owners.
 owner_roles := {"owner", "product owner", "data product owner", "product-owner", "data-product-owner", "dataproductowner"}
 
-nonempty(s) if {
-	is_string(s)
-	trim_space(s) != ""
-}
-
-# True when obj[key] is a non-blank string. Negate it as `not text(obj, "key")`
-# with obj always defined, never as `not nonempty(obj.key)`: OPA hoists a
-# reference out of a negated call, so the negation of a call on an undefined
-# reference is undefined, not true.
-text(obj, key) if nonempty(obj[key])
-
 # ---------------------------------------------------------------------------
 # Every standard: the product names an owner
 # ---------------------------------------------------------------------------
 
 # The owners the view names, blank entries left out.
-owners := [o | some o in view.owners; nonempty(o)] if is_array(view.owners)
+owners := [o | some o in view.owners; lib.nonempty(o)] if is_array(view.owners)
 
 # What is missing, in the words of each standard.
 missing_owner_msg := {
@@ -111,9 +102,9 @@ is_owner(m) if {
 }
 
 member_label(m) := m.id if {
-	nonempty(m.id)
+	lib.nonempty(m.id)
 } else := m.name if {
-	nonempty(m.name)
+	lib.nonempty(m.name)
 } else := "(unnamed member)"
 
 # An owner who has left (Bitol ODPS dateOut) no longer counts as an owner.
@@ -124,7 +115,7 @@ warn contains {
 } if {
 	some i, m in view.team.members
 	is_owner(m)
-	nonempty(m.date_out)
+	lib.nonempty(m.date_out)
 }
 
 # ---------------------------------------------------------------------------
@@ -141,7 +132,7 @@ deny contains {
 	standard == "dpds"
 	count(owners) > 0
 	is_object(input.info.owner)
-	not text(input.info.owner, "id")
+	not lib.text(input.info.owner, "id")
 }
 
 warn contains {
@@ -151,28 +142,6 @@ warn contains {
 } if {
 	standard == "dpds"
 	is_object(input.info.owner)
-	text(input.info.owner, "id")
-	not text(input.info.owner, "name")
-}
-
-# ---------------------------------------------------------------------------
-# Standards with a support channel: Bitol ODPS `support`, DPDS
-# `info.contactPoints` (the others have no such field)
-# ---------------------------------------------------------------------------
-
-support_field := {"bitol-odps": "support", "dpds": "info.contactPoints"}
-
-warn contains {
-	"msg": sprintf("no support channel is listed (%s); consumers cannot reach the owning team", [support_field[standard]]),
-	"path": "view.support",
-	"id": "ownership-no-support-channel",
-} if {
-	is_object(view)
-	support_field[standard]
-	not has_support
-}
-
-has_support if {
-	is_array(view.support)
-	count(view.support) > 0
+	lib.text(input.info.owner, "id")
+	not lib.text(input.info.owner, "name")
 }

@@ -84,11 +84,6 @@ test_blank_owner_does_not_count if {
 	ids(denies({"id": "a"}, facts)) == {"ownership-missing-owner"}
 }
 
-test_odps_without_support_warns if {
-	facts := product("bitol-odps", {"id": "a", "owners": ["ana@example.com"], "team": {"members": [{"id": "ana@example.com", "role": "owner"}]}})
-	warns({"id": "a"}, facts) == {{"msg": "no support channel is listed (support); consumers cannot reach the owning team", "path": "view.support", "id": "ownership-no-support-channel"}}
-}
-
 # ---------------------------------------------------------------------------
 # DPDS
 # ---------------------------------------------------------------------------
@@ -120,10 +115,10 @@ test_dpds_owner_named_without_id if {
 	}}
 }
 
-test_dpds_owner_without_name_and_contact_points_warns if {
+test_dpds_owner_without_name_warns if {
 	raw := {"dataProductDescriptor": "1.0.0", "info": {"name": "x", "owner": {"id": "orders-team@example.com"}}}
 	facts := product("dpds", {"name": "x", "owners": ["orders-team@example.com"]})
-	ids(warns(raw, facts)) == {"ownership-owner-without-name", "ownership-no-support-channel"}
+	ids(warns(raw, facts)) == {"ownership-owner-without-name"}
 }
 
 # ---------------------------------------------------------------------------
@@ -154,12 +149,6 @@ test_witboost_owner_and_owner_group if {
 
 	no_group := denies({"dataProductOwner": "user:jane"}, product("witboost", {"owners": ["user:jane"]}))
 	no_group == {{"msg": "ownerGroup is missing: name the group that owns the product", "path": "view.team", "id": "ownership-missing-team"}}
-}
-
-test_no_support_warning_where_the_standard_has_no_support_field if {
-	every standard in ["odpi-odps", "dps", "witboost"] {
-		count(warns({}, product(standard, {"owners": ["someone"], "team": {"name": "g"}}))) == 0
-	}
 }
 
 test_custom_standard_is_skipped if {

@@ -17,6 +17,7 @@
 #   `x-classification` or a custom property "classification").
 # custom:
 #   severity: error
+#   level: bronze
 #   category: privacy
 #   remediation: >-
 #     Classify the element as restricted or confidential - Bitol ODPS port:
@@ -26,27 +27,17 @@
 #     element holds no personal data.
 package governance.pii
 
+import data.governance.lib
+
 standard := data.meshgate.product.standard
 
 # The normalized view; absent for custom descriptors, so every rule on it is
 # silent for them.
 view := data.meshgate.product.view
 
-# `x` when it is a list. The descriptor's own lists are iterated through it, so
-# that a value of another type (a malformed descriptor) leaves the rule silent
-# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
-as_list(x) := x if is_array(x)
-
 allowed := {"restricted", "confidential"}
 
 classification_properties := {"classification", "dataclassification"}
-
-truthy(v) if v == true
-
-truthy(v) if {
-	is_string(v)
-	lower(v) in {"true", "yes"}
-}
 
 is_custom(cp, names) if {
 	is_string(cp.property)
@@ -54,7 +45,7 @@ is_custom(cp, names) if {
 }
 
 tagged_pii(e) if {
-	some t in as_list(e.tags)
+	some t in lib.as_list(e.tags)
 	is_string(t)
 	lower(t) == "pii"
 }
@@ -70,15 +61,15 @@ label(e, i) := e.name if {
 
 # The descriptor's own list of output ports, for the standards whose view
 # lists them one for one and in order (view.output_ports[i] is element i).
-source_output_ports := as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
+source_output_ports := lib.as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
 
-source_output_ports := as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
+source_output_ports := lib.as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
 
 # Indexes of the output ports marked as PII: the view's `pii`, or a tag "pii"
 # on the port (the view's port tags; Witboost's are its tagFQN names).
 pii_output_ports contains i if {
 	some i, port in view.output_ports
-	truthy(port.pii)
+	lib.truthy(port.pii)
 }
 
 pii_output_ports contains i if {
@@ -114,7 +105,7 @@ checked contains el if some el in raw_pii_elements
 
 # Every classification a raw element declares, as [lower-cased value, path].
 classifications(e, base) := {[lower(e.classification), array.concat(base, ["classification"])] | is_string(e.classification)} | {[lower(e["x-classification"]), array.concat(base, ["x-classification"])] | is_string(e["x-classification"])} | {[lower(cp.value), array.concat(base, ["customProperties", j, "value"])] |
-	some j, cp in as_list(e.customProperties)
+	some j, cp in lib.as_list(e.customProperties)
 	is_custom(cp, classification_properties)
 	is_string(cp.value)
 }
@@ -122,14 +113,14 @@ classifications(e, base) := {[lower(e.classification), array.concat(base, ["clas
 # A raw element (input port, schema field) marked as PII.
 is_pii(e) if tagged_pii(e)
 
-is_pii(e) if truthy(e.pii)
+is_pii(e) if lib.truthy(e.pii)
 
-is_pii(e) if truthy(e["x-pii"])
+is_pii(e) if lib.truthy(e["x-pii"])
 
 is_pii(e) if {
-	some cp in as_list(e.customProperties)
+	some cp in lib.as_list(e.customProperties)
 	is_custom(cp, {"pii"})
-	truthy(cp.value)
+	lib.truthy(cp.value)
 }
 
 raw_element(name, e, base, missing) := {
@@ -141,7 +132,7 @@ raw_element(name, e, base, missing) := {
 # Bitol ODPS input ports.
 raw_pii_elements contains el if {
 	standard == "bitol-odps"
-	some i, port in as_list(input.inputPorts)
+	some i, port in lib.as_list(input.inputPorts)
 	is_object(port)
 	is_pii(port)
 	base := ["inputPorts", i]
@@ -151,10 +142,10 @@ raw_pii_elements contains el if {
 # Bitol ODPS: the fields listed in an output port's custom property "schema".
 raw_pii_elements contains el if {
 	standard == "bitol-odps"
-	some i, port in as_list(input.outputPorts)
-	some j, cp in as_list(port.customProperties)
+	some i, port in lib.as_list(input.outputPorts)
+	some j, cp in lib.as_list(port.customProperties)
 	is_custom(cp, {"schema"})
-	some k, field in as_list(cp.value)
+	some k, field in lib.as_list(cp.value)
 	is_object(field)
 	is_pii(field)
 	base := ["outputPorts", i, "customProperties", j, "value", k]
@@ -165,7 +156,7 @@ raw_pii_elements contains el if {
 # DPDS interface input ports.
 raw_pii_elements contains el if {
 	standard == "dpds"
-	some i, port in as_list(input.interfaceComponents.inputPorts)
+	some i, port in lib.as_list(input.interfaceComponents.inputPorts)
 	is_object(port)
 	is_pii(port)
 	base := ["interfaceComponents", "inputPorts", i]
@@ -175,7 +166,7 @@ raw_pii_elements contains el if {
 # DPDS: the properties of an output port's promises.api.definition.schema.
 raw_pii_elements contains el if {
 	standard == "dpds"
-	some i, port in as_list(input.interfaceComponents.outputPorts)
+	some i, port in lib.as_list(input.interfaceComponents.outputPorts)
 	is_object(port.promises.api.definition.schema.properties)
 	some key, prop in port.promises.api.definition.schema.properties
 	is_object(prop)

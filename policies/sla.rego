@@ -1,7 +1,8 @@
 # METADATA
 # title: Output ports declare a service level
 # description: >-
-#   Every output port of a product that is not retired promises a service level
+#   Every output port of a product in use (active, production, published, or
+#   no status) promises a service level
 #   to its consumers (the view's output_ports[].sla): Bitol ODPS a custom
 #   property named "sla" (or the port field `sla`), DPDS promises.slo (or
 #   obligations.sla), ODPI ODPS product.SLA.<access method> or SLA.default,
@@ -13,6 +14,8 @@
 #   intervalOfChange.
 # custom:
 #   severity: error
+#   level: silver
+#   standards: [bitol-odps, dpds, odpi-odps, witboost]
 #   category: reliability
 #   remediation: >-
 #     Bitol ODPS: add `customProperties: [{property: sla, value: {availability:
@@ -23,29 +26,19 @@
 #     timeliness} to the outputport component.
 package governance.sla
 
+import data.governance.lib
+
 standard := data.meshgate.product.standard
 
 # The normalized view; absent for custom descriptors, so every rule on it is
 # silent for them.
 view := data.meshgate.product.view
 
-# `x` when it is a list. The descriptor's own lists are iterated through it, so
-# that a value of another type (a malformed descriptor) leaves the rule silent
-# instead of failing it: unlike OPA, regorus raises an error on `some v in <scalar>`.
-as_list(x) := x if is_array(x)
-
-nonempty(s) if {
-	is_string(s)
-	trim_space(s) != ""
-}
-
-port_label(port, i) := port.name if {
-	nonempty(port.name)
-} else := sprintf("#%d", [i])
-
-retired if {
-	is_string(view.status)
-	lower(view.status) == "retired"
+# The SLA rules apply to products in use (active, production, published, or
+# without a status) that have output ports.
+applicable if {
+	lib.active
+	count(view.output_ports) > 0
 }
 
 # Where each standard declares a port's SLA; DPS has none in the descriptor.
@@ -58,9 +51,9 @@ sla_field := {
 
 # The descriptor's own list of output ports, for the standards whose view
 # lists them one for one and in order (view.output_ports[i] is element i).
-source_output_ports := as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
+source_output_ports := lib.as_list(input.outputPorts) if standard in {"bitol-odps", "dps"}
 
-source_output_ports := as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
+source_output_ports := lib.as_list(input.interfaceComponents.outputPorts) if standard == "dpds"
 
 # An output port that is still a bare `{"$ref": ...}` (meshgate could not
 # resolve it and reports it as meshgate.ref): it is checked where it points to.
@@ -90,12 +83,12 @@ slas[i] := s if {
 # ---------------------------------------------------------------------------
 
 deny contains {
-	"msg": sprintf("output port \"%s\" declares no SLA (%s)", [port_label(port, i), sla_field[standard]]),
+	"msg": sprintf("output port \"%s\" declares no SLA (%s)", [lib.port_label(port, i), sla_field[standard]]),
 	"path": missing_sla_path(i),
 	"id": "sla-missing",
 } if {
 	sla_field[standard]
-	not retired
+	lib.active
 	some i, port in view.output_ports
 	is_object(port)
 	not unresolved(i)
@@ -108,21 +101,6 @@ deny contains {
 missing_sla_path(i) := ["interfaceComponents", "outputPorts", i, "promises", "slo"] if {
 	standard == "dpds"
 } else := ["view", "output_ports", i, "sla"]
-
-warn contains {
-	"msg": "the product declares no output ports, so it offers no service level",
-	"path": "view.output_ports",
-	"id": "sla-no-output-ports",
-} if {
-	is_object(view)
-	not retired
-	not has_output_ports
-}
-
-has_output_ports if {
-	is_array(view.output_ports)
-	count(view.output_ports) > 0
-}
 
 # ---------------------------------------------------------------------------
 # What an SLA states, whatever its standard
@@ -166,7 +144,7 @@ freshness_dimensions := {"updatefrequency", "frequency", "freshness", "latency",
 
 # Every availability the terms state, as [value, path].
 availabilities(t) := {[t.value[k], array.concat(t.path, [k])] | some k in availability_keys; t.value[k] != null} | {[d.objective, array.concat(t.path, ["dimensions", j, "objective"])] |
-	some j, d in as_list(t.value.dimensions)
+	some j, d in lib.as_list(t.value.dimensions)
 	is_string(d.dimension)
 	lower(d.dimension) in availability_dimensions
 	d.objective != null
@@ -178,13 +156,13 @@ has_freshness(t) if {
 }
 
 has_freshness(t) if {
-	some d in as_list(t.value.dimensions)
+	some d in lib.as_list(t.value.dimensions)
 	is_string(d.dimension)
 	lower(d.dimension) in freshness_dimensions
 }
 
 warn contains {
-	"msg": sprintf("the SLA of output port \"%s\" is free text; use an object with availability and freshness", [port_label(view.output_ports[i], i)]),
+	"msg": sprintf("the SLA of output port \"%s\" is free text; use an object with availability and freshness", [lib.port_label(view.output_ports[i], i)]),
 	"path": s.path,
 	"id": "sla-unstructured",
 } if {
@@ -193,7 +171,7 @@ warn contains {
 }
 
 warn contains {
-	"msg": sprintf("the SLA of output port \"%s\" states no availability", [port_label(view.output_ports[i], i)]),
+	"msg": sprintf("the SLA of output port \"%s\" states no availability", [lib.port_label(view.output_ports[i], i)]),
 	"path": array.concat(t.path, ["availability"]),
 	"id": "sla-missing-availability",
 } if {
@@ -202,7 +180,7 @@ warn contains {
 }
 
 warn contains {
-	"msg": sprintf("the SLA of output port \"%s\" states no freshness or latency", [port_label(view.output_ports[i], i)]),
+	"msg": sprintf("the SLA of output port \"%s\" states no freshness or latency", [lib.port_label(view.output_ports[i], i)]),
 	"path": array.concat(t.path, ["freshness"]),
 	"id": "sla-missing-freshness",
 } if {
@@ -211,7 +189,7 @@ warn contains {
 }
 
 warn contains {
-	"msg": sprintf("the SLA of output port \"%s\" promises less than 99 percent availability", [port_label(view.output_ports[i], i)]),
+	"msg": sprintf("the SLA of output port \"%s\" promises less than 99 percent availability", [lib.port_label(view.output_ports[i], i)]),
 	"path": a[1],
 	"id": "sla-low-availability",
 	"severity": "info",
@@ -241,7 +219,7 @@ percent(a) := to_number(t) if {
 # ---------------------------------------------------------------------------
 
 warn contains {
-	"msg": sprintf("promises.slo of output port \"%s\" has no definition", [port_label(view.output_ports[i], i)]),
+	"msg": sprintf("promises.slo of output port \"%s\" has no definition", [lib.port_label(view.output_ports[i], i)]),
 	"path": array.concat(s.path, ["definition"]),
 	"id": "sla-slo-without-definition",
 } if {

@@ -103,12 +103,12 @@ test_dps_ports_are_not_checked if {
 	count(warns({"outputPorts": [{"id": "sq"}]}, facts)) == 0
 }
 
-test_no_output_ports_warns if {
-	warns({}, product("dps", {"name": "x"})) == {{
-		"msg": "the product declares no output ports, so it offers no service level",
-		"path": "view.output_ports",
-		"id": "sla-no-output-ports",
-	}}
+test_only_products_in_use_with_ports_apply if {
+	draft := product("bitol-odps", {"status": "draft", "output_ports": [{"name": "p"}]})
+	count(denies({"outputPorts": [{"name": "p"}]}, draft)) == 0
+	not data.governance.sla.applicable with data.meshgate.product as draft
+	not data.governance.sla.applicable with data.meshgate.product as product("dps", {"name": "x"})
+	data.governance.sla.applicable with data.meshgate.product as product("witboost", {"status": "Published", "output_ports": [{"name": "p"}]})
 }
 
 test_custom_standard_is_skipped if {

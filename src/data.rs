@@ -2,7 +2,7 @@
 //! product's facts), `data.meshgate.mesh` (every domain and product, and the lookup index), and
 //! how a product is handed to a prepared engine (`with`, or the VM's data).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use regorus::Value;
@@ -123,12 +123,20 @@ pub fn mesh_data(
 }
 
 /// Lookup tables over the whole mesh, so cross-product rules cost O(1) per product instead of
-/// a scan of every product: `{"product_ids": {id: [paths]}, "output_contracts": {contract:
-/// [paths]}}` (paths in product order), from the normalized views (`view.id`,
-/// `view.output_ports[].contract` when it is a string).
+/// a scan of every product, from the normalized views (paths in product order):
+/// - `product_ids`: `{view.id: [paths]}`;
+/// - `output_contracts`: `{view.output_ports[].contract: [paths]}`;
+/// - `product_names`: `{domain: {view.name: [paths]}}` (the domain folder the product is in);
+/// - `contract_statuses`: `{contract: {status: [paths]}}`, the lower-cased `view.status` of
+///   the products offering each contract, so a rule on what a product consumes is a lookup
+///   per input port, however many products offer the contract;
+/// - `dependency_cycles`: `{path: [paths]}`, for each product on a dependency cycle (a product
+///   depends on those whose output contracts its `view.input_ports[].ref` name) the sorted
+///   paths of its cycle (strongly connected component), computed once for the mesh.
 fn index(products: &[ProductEntry<'_>]) -> Value {
     let mut ids: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut contracts: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut names: BTreeMap<&str, BTreeMap<&str, Vec<&str>>> = BTreeMap::new();
     for p in products {
         let Value::String(path) = &p.facts["path"] else {
             continue;
@@ -136,6 +144,14 @@ fn index(products: &[ProductEntry<'_>]) -> Value {
         let view = &p.facts["view"];
         if let Value::String(id) = &view["id"] {
             ids.entry(id.as_ref()).or_default().push(path);
+        }
+        if let (Value::String(domain), Value::String(name)) = (&p.facts["domain"], &view["name"]) {
+            names
+                .entry(domain.as_ref())
+                .or_default()
+                .entry(name.as_ref())
+                .or_default()
+                .push(path);
         }
         if let Value::Array(ports) = &view["output_ports"] {
             for port in ports.iter() {
@@ -148,6 +164,71 @@ fn index(products: &[ProductEntry<'_>]) -> Value {
             }
         }
     }
+    // The dependency graph, with the contracts as nodes of their own (a product -> the
+    // contracts it consumes -> the products offering them), so that its size is the number
+    // of ports, however many products offer one contract. A cycle between products is a
+    // strongly connected component of this graph with more than one node.
+    let position: BTreeMap<&str, usize> = products
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match &p.facts["path"] {
+            Value::String(path) => Some((path.as_ref(), i)),
+            _ => None,
+        })
+        .collect();
+    let contract_node: BTreeMap<&str, usize> = contracts
+        .keys()
+        .enumerate()
+        .map(|(k, c)| (*c, products.len() + k))
+        .collect();
+    let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); products.len() + contracts.len()];
+    for (i, p) in products.iter().enumerate() {
+        let Value::Array(ports) = &p.facts["view"]["input_ports"] else {
+            continue;
+        };
+        for port in ports.iter() {
+            if let Value::String(r) = &port["ref"] {
+                if let Some(&c) = contract_node.get(r.as_ref()) {
+                    edges[i].insert(c);
+                }
+            }
+        }
+    }
+    for (contract, producers) in &contracts {
+        if let Some(&c) = contract_node.get(contract) {
+            edges[c].extend(producers.iter().filter_map(|p| position.get(p).copied()));
+        }
+    }
+    let mut cycles: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for component in cyclic_components(&edges) {
+        let mut paths: Vec<&str> = component
+            .iter()
+            .filter_map(|&i| match &products.get(i)?.facts["path"] {
+                Value::String(path) => Some(path.as_ref()),
+                _ => None,
+            })
+            .collect();
+        paths.sort_unstable();
+        for path in &paths {
+            cycles.insert(path, paths.clone());
+        }
+    }
+    let mut statuses: BTreeMap<&str, BTreeMap<String, Vec<&str>>> = BTreeMap::new();
+    for (contract, producers) in &contracts {
+        for producer in producers {
+            let Some(&j) = position.get(producer) else {
+                continue;
+            };
+            if let Value::String(status) = &products[j].facts["view"]["status"] {
+                statuses
+                    .entry(contract)
+                    .or_default()
+                    .entry(status.to_lowercase())
+                    .or_default()
+                    .push(producer);
+            }
+        }
+    }
     let table = |m: BTreeMap<&str, Vec<&str>>| -> Value {
         m.into_iter()
             .map(|(k, v)| {
@@ -157,10 +238,91 @@ fn index(products: &[ProductEntry<'_>]) -> Value {
             .collect::<regorus::value::Object>()
             .into()
     };
+    let names: regorus::value::Object = names
+        .into_iter()
+        .map(|(domain, m)| (Value::from(domain), table(m)))
+        .collect();
+    let statuses: regorus::value::Object = statuses
+        .into_iter()
+        .map(|(contract, m)| {
+            let by_status: regorus::value::Object = m
+                .into_iter()
+                .map(|(status, paths)| {
+                    let paths: Vec<Value> = paths.into_iter().map(Value::from).collect();
+                    (Value::from(status), Value::from(paths))
+                })
+                .collect();
+            (Value::from(contract), by_status.into())
+        })
+        .collect();
     obj(vec![
         ("product_ids", table(ids)),
         ("output_contracts", table(contracts)),
+        ("product_names", names.into()),
+        ("contract_statuses", statuses.into()),
+        ("dependency_cycles", table(cycles)),
     ])
+}
+
+/// The strongly connected components of a directed graph that contain a cycle (more than one
+/// node, or one node with an edge to itself): Tarjan's algorithm, iterative so that a long
+/// dependency chain cannot overflow the stack. O(nodes + edges).
+fn cyclic_components(edges: &[BTreeSet<usize>]) -> Vec<Vec<usize>> {
+    const UNSEEN: usize = usize::MAX;
+    let n = edges.len();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut out = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        // (node, its successors still to visit)
+        let mut work: Vec<(usize, std::collections::btree_set::Iter<'_, usize>)> = Vec::new();
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        work.push((root, edges[root].iter()));
+        while let Some((v, successors)) = work.last_mut() {
+            let v = *v;
+            if let Some(&w) = successors.next() {
+                if index[w] == UNSEEN {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, edges[w].iter()));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some((parent, _)) = work.last() {
+                low[*parent] = low[*parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 || edges[v].contains(&v) {
+                    out.push(component);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The `with` clause that gives a query the product's descriptor as `input` and its facts as
@@ -230,5 +392,73 @@ mod tests {
             ]
         );
         assert_eq!(entry["descriptor"], Value::Null);
+    }
+
+    #[test]
+    fn the_index_has_names_per_domain_and_the_dependency_graph() {
+        let facts = |path: &str, domain: &str, view: serde_json::Value| -> Value {
+            let json = serde_json::json!({"path": path, "domain": domain, "view": view});
+            Value::from_json_str(&json.to_string()).expect("facts")
+        };
+        let a = facts(
+            "a.yaml",
+            "d",
+            serde_json::json!({"name": "n", "output_ports": [{"contract": "ca"}],
+                               "input_ports": [{"ref": "cb"}, {"ref": "nobody"}]}),
+        );
+        let b = facts(
+            "b.yaml",
+            "d",
+            serde_json::json!({"name": "n", "status": "Deprecated", "output_ports": [{"contract": "cb"}],
+                               "input_ports": [{"ref": "ca"}, {"ref": "ca"}, {"ref": "cb"}]}),
+        );
+        let c = facts("c.yaml", "e", serde_json::json!({"name": "n"}));
+        let products: Vec<ProductEntry<'_>> = [&a, &b, &c]
+            .into_iter()
+            .map(|facts| ProductEntry { facts, input: None })
+            .collect();
+        let data = mesh_data(&[], &products, Value::new_object());
+        let index = serde_json::to_value(&data["meshgate"]["mesh"]["index"]).expect("JSON");
+        assert_eq!(
+            index["product_names"],
+            serde_json::json!({"d": {"n": ["a.yaml", "b.yaml"]}, "e": {"n": ["c.yaml"]}})
+        );
+        assert_eq!(
+            index["dependency_cycles"],
+            serde_json::json!({"a.yaml": ["a.yaml", "b.yaml"], "b.yaml": ["a.yaml", "b.yaml"]})
+        );
+        assert_eq!(
+            index["contract_statuses"],
+            serde_json::json!({"cb": {"deprecated": ["b.yaml"]}})
+        );
+    }
+
+    #[test]
+    fn cyclic_components_are_cycles_and_self_loops_only() {
+        let graph = |adj: &[&[usize]]| -> Vec<BTreeSet<usize>> {
+            adj.iter().map(|e| e.iter().copied().collect()).collect()
+        };
+        // 0 -> 1 -> 2 (a chain), 3 -> 3 (a self loop), 4 -> 5 -> 6 -> 4 and 6 -> 2.
+        let g = graph(&[&[1], &[2], &[], &[3], &[5], &[6], &[4, 2]]);
+        let mut found: Vec<Vec<usize>> = cyclic_components(&g)
+            .into_iter()
+            .map(|mut c| {
+                c.sort_unstable();
+                c
+            })
+            .collect();
+        found.sort();
+        assert_eq!(found, vec![vec![3], vec![4, 5, 6]]);
+        // A long chain does not overflow the stack.
+        let chain: Vec<BTreeSet<usize>> = (0..200_000)
+            .map(|i| {
+                if i + 1 < 200_000 {
+                    [i + 1].into()
+                } else {
+                    BTreeSet::new()
+                }
+            })
+            .collect();
+        assert!(cyclic_components(&chain).is_empty());
     }
 }

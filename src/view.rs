@@ -42,6 +42,7 @@ const PORT_OUT: Shape = Shape::List(&Shape::Object(&[
     ("sla", Shape::Any),
     ("classification", Shape::Any),
     ("pii", Shape::Any),
+    ("retention", Shape::Any),
     ("tags", Shape::List(&Shape::Any)),
 ]));
 const MEMBERS: Shape = Shape::List(&Shape::Object(&[
@@ -79,6 +80,8 @@ const VIEW: Shape = Shape::Object(&[
     ("output_ports", PORT_OUT),
     ("support", Shape::Any),
     ("terms", Shape::Any),
+    ("sunset_date", Shape::Any),
+    ("replaced_by", Shape::Any),
 ]);
 
 /// Whether `path` (below `view`) can exist in the view of some product; if not, why not.
@@ -509,6 +512,10 @@ fn bitol(v: &mut View, root: &Node) {
                 "classification",
                 custom_property(p, &["classification", "dataclassification"]),
             ),
+            (
+                "retention",
+                custom_property(p, &["retention", "retentionperiod"]),
+            ),
             ("pii", custom_property(p, &["pii"])),
             ("tags", list(p.entry("tags"))),
         ])
@@ -525,6 +532,22 @@ fn bitol(v: &mut View, root: &Node) {
             e.key_span,
         );
     }
+    lifecycle_terms(
+        v,
+        [
+            custom_property(root, &["sunsetdate"]),
+            custom_property(root, &["replacedby", "successor"]),
+            custom_property(root, &["termsofuse", "terms"]),
+        ],
+    );
+}
+
+/// `sunset_date`, `replaced_by` and `terms` (meshgate's conventions where the standard has no
+/// such field: custom properties, `x-` extensions), from whichever exist.
+fn lifecycle_terms(v: &mut View, [sunset, successor, terms]: [Option<&Entry>; 3]) {
+    v.copy("sunset_date", sunset);
+    v.copy("replaced_by", successor);
+    v.copy("terms", terms);
 }
 
 fn dpds(v: &mut View, root: &Node) {
@@ -573,6 +596,7 @@ fn dpds(v: &mut View, root: &Node) {
                     .or_else(|| obligations.and_then(|n| n.entry("sla"))),
             ),
             ("classification", p.entry("x-classification")),
+            ("retention", p.entry("x-retention")),
             ("pii", p.entry("x-pii")),
             ("tags", list(p.entry("tags"))),
         ])
@@ -592,6 +616,7 @@ fn dpds(v: &mut View, root: &Node) {
         .map(|p| p.entry("promises").map(|e| e.key_span))
         .collect();
     v.belong_in_items("output_ports", "sla", &promises);
+    lifecycle_terms(v, [i("x-sunsetDate"), i("x-replacedBy"), i("x-termsOfUse")]);
 }
 
 fn odpi(v: &mut View, root: &Node) {
@@ -739,6 +764,9 @@ fn dps(v: &mut View, root: &Node) {
         &["name", "domain", "version", "status", "description"],
         root.entry("info").map_or(root.span, |e| e.key_span),
     );
+    let custom = root.get("custom");
+    let c = |k: &str| custom.and_then(|n| n.entry(k));
+    lifecycle_terms(v, [c("sunsetDate"), c("replacedBy"), None]);
 }
 
 fn witboost(v: &mut View, root: &Node) {
@@ -796,6 +824,7 @@ fn witboost(v: &mut View, root: &Node) {
                             "classification",
                             agreement.and_then(|n| n.entry("confidentiality")),
                         ),
+                        ("retention", agreement.and_then(|n| n.entry("lifeCycle"))),
                     ])
                     .into_iter()
                     .chain(witboost_tags(c.entry("tags")))
@@ -1168,6 +1197,45 @@ components:\n  - id: urn:dmb:cmp:x\n    kind: outputport\n    name: Raw\n    out
             json!(["PII.Sensitive", "plain"])
         );
         assert_eq!(at(&view, "output_ports[0].tags[0]"), Pos::new(7, 17));
+    }
+
+    #[test]
+    fn retention_sunset_successor_and_terms() {
+        let (v, view) = view_of(
+            "apiVersion: v1.0.0\nkind: DataProduct\nid: a\ncustomProperties:\n  - property: sunsetDate\n    value: 2026-06-30\n  - property: replacedBy\n    value: b\n  - property: termsOfUse\n    value: Internal analytics only.\noutputPorts:\n  - name: o\n    customProperties:\n      - property: retentionPeriod\n        value: P2Y\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["sunset_date"], json!("2026-06-30"));
+        assert_eq!(v["replaced_by"], json!("b"));
+        assert_eq!(v["terms"], json!("Internal analytics only."));
+        assert_eq!(v["output_ports"][0]["retention"], json!("P2Y"));
+        assert_eq!(at(&view, "sunset_date"), Pos::new(6, 12));
+        assert_eq!(at(&view, "output_ports[0].retention"), Pos::new(15, 16));
+
+        let (v, _) = view_of(
+            r#"{"dataProductDescriptor": "1.0.0",
+ "info": {"name": "x", "x-sunsetDate": "2026-01-31", "x-replacedBy": "urn:dpds:x:y:2", "x-termsOfUse": "CC-BY"},
+ "interfaceComponents": {"outputPorts": [{"name": "o", "x-retention": "P30D"}]}}"#,
+            Format::Json,
+        );
+        assert_eq!(v["sunset_date"], json!("2026-01-31"));
+        assert_eq!(v["replaced_by"], json!("urn:dpds:x:y:2"));
+        assert_eq!(v["terms"], json!("CC-BY"));
+        assert_eq!(v["output_ports"][0]["retention"], json!("P30D"));
+
+        let (v, _) = view_of(
+            "dataProductSpecification: 0.0.1\nid: s\ninfo:\n  title: S\ncustom:\n  sunsetDate: 2026-03-01\n  replacedBy: s2\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["sunset_date"], json!("2026-03-01"));
+        assert_eq!(v["replaced_by"], json!("s2"));
+        assert_eq!(v.get("terms"), None);
+
+        let (v, _) = view_of(
+            "id: urn:dmb:dp:d:n:1\ndataProductOwner: user:x\nkind: dataproduct\ncomponents:\n  - kind: outputport\n    name: o\n    dataSharingAgreement:\n      lifeCycle: Kept 5 years.\n",
+            Format::Yaml,
+        );
+        assert_eq!(v["output_ports"][0]["retention"], json!("Kept 5 years."));
     }
 
     #[test]

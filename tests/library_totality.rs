@@ -93,7 +93,17 @@ fn the_shipped_library_never_errors_on_malformed_descriptors() {
     );
 
     let t = tempfile::tempdir().unwrap();
-    write(t.path(), "domains/d/domain.yaml", "name: d\n");
+    // Domain files of every shape the ownership policies read (`owner`, `teams`, `members`),
+    // well-formed and not.
+    let domains = [
+        "name: d0\n",
+        "name: d1\nowner: {team: t, email: a@b.example}\nteams: [t2, {id: t3}]\nmembers: [x@y.example, {email: z@y.example}]\n",
+        "name: d2\nowner: [1]\nteams: {a: 1}\nmembers: 5\n",
+        "- not\n- a map\n",
+    ];
+    for (i, body) in domains.iter().enumerate() {
+        write(t.path(), &format!("domains/d{i}/domain.yaml"), body);
+    }
     let mut n = 0;
     for seed in [1u64, 2, 3] {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
@@ -103,7 +113,10 @@ fn the_shipped_library_never_errors_on_malformed_descriptors() {
                 let body = serde_json::to_string(&mutate(input, &mut rng)).unwrap();
                 write(
                     t.path(),
-                    &format!("domains/d/products/p{n:04}/dataproduct.json"),
+                    &format!(
+                        "domains/d{}/products/p{n:04}/dataproduct.json",
+                        n % domains.len()
+                    ),
                     &body,
                 );
             }
@@ -113,6 +126,17 @@ fn the_shipped_library_never_errors_on_malformed_descriptors() {
     let run = meshgate_in(t.path(), &["check", ".", "--format", "json"]);
     let doc: Value = serde_json::from_str(&run.stdout).expect("check JSON");
     assert_eq!(doc["summary"]["products"], json!(n), "{}", run.stderr);
+    // Every policy of the shipped library was evaluated (the helper package is not a policy).
+    let shipped = std::fs::read_dir(repo().join("policies"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.ends_with(".rego") && !name.ends_with("_test.rego") && name != "lib.rego"
+        })
+        .count();
+    assert!(shipped >= 20, "{shipped} shipped policies");
+    assert_eq!(doc["summary"]["policies"], json!(shipped));
     let errors: Vec<String> = doc["findings"]
         .as_array()
         .unwrap()

@@ -62,7 +62,7 @@ fn status_is_a_fact_about_the_product_not_the_threshold() {
     assert!(
         human
             .stdout
-            .contains("4 passing, 2 with warnings, 10 failing, 0 in error."),
+            .contains("1 passing, 1 with warnings, 15 failing, 0 in error."),
         "{}",
         human.stdout
     );

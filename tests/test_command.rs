@@ -161,28 +161,76 @@ fn junit_has_a_suite_per_package_and_unique_cases() {
     );
     let r = meshgate_in(t.path(), &["test", "--format", "junit"]);
     assert_eq!(r.code, 1);
-    let x = &r.stdout;
-    assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"meshgate test\" tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"1\">"), "{x}");
-    assert!(x.contains("<testsuite name=\"t.other_test\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\">"), "{x}");
-    assert!(
-        x.contains(
-            "<testsuite name=\"t.p_test\" tests=\"5\" failures=\"2\" errors=\"1\" skipped=\"1\">"
-        ),
-        "{x}"
+    let report = quick_junit::Report::deserialize_from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JUnit ({e}): {}", r.stdout));
+    assert_eq!(
+        report.name.as_ref().map(|n| n.as_str()),
+        Some("meshgate test")
     );
-    // The same rule name in two packages: (classname, name) stays unique.
-    assert_eq!(x.matches("name=\"test_no_id\"").count(), 2);
-    assert!(x.contains("<testcase name=\"test_no_id\" classname=\"t.other_test\""));
-    assert!(x.contains("<testcase name=\"test_no_id\" classname=\"t.p_test\""));
-    assert!(x.contains("<failure message=\"produced undefined\">policies/p_test.rego:7: data.t.p_test.test_false produced undefined</failure>"), "{x}");
-    assert!(
-        x.contains(
-            "<error message=\"divide by zero\">policies/p_test.rego:14:9: divide by zero</error>"
-        ),
-        "{x}"
+    assert_eq!(
+        (report.tests, report.failures, report.errors),
+        (6, 2, 1),
+        "{}",
+        r.stdout
     );
-    assert!(x.contains("<skipped message=\"todo\"/>"));
-    assert!(x.trim_end().ends_with("</testsuites>"));
+    let suites: Vec<(&str, usize)> = report
+        .test_suites
+        .iter()
+        .map(|s| (s.name.as_str(), s.test_cases.len()))
+        .collect();
+    assert_eq!(suites, [("t.other_test", 1), ("t.p_test", 5)]);
+    // The same rule name in two packages: (classname, name) stays unique, and every case has
+    // a time in plain decimal notation and its file and line.
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &report.test_suites {
+        for c in &s.test_cases {
+            let class = c.classname.as_ref().map(|c| c.as_str()).unwrap_or_default();
+            assert_eq!(class, s.name.as_str());
+            assert!(seen.insert((class.to_string(), c.name.as_str().to_string())));
+            assert_eq!(c.time, Some(std::time::Duration::ZERO));
+            assert!(c.extra.contains_key("file") && c.extra.contains_key("line"));
+        }
+    }
+    assert!(r.stdout.contains(" time=\"0.000\""), "{}", r.stdout);
+    let status = |name: &str| {
+        &report
+            .test_suites
+            .iter()
+            .flat_map(|s| &s.test_cases)
+            .find(|c| c.name.as_str() == name)
+            .unwrap_or_else(|| panic!("no test case {name}"))
+            .status
+    };
+    match status("test_false") {
+        quick_junit::TestCaseStatus::NonSuccess {
+            kind: quick_junit::NonSuccessKind::Failure,
+            message,
+            description,
+            ..
+        } => {
+            assert_eq!(message.as_ref().unwrap().as_str(), "produced undefined");
+            assert_eq!(
+                description.as_ref().unwrap().as_str(),
+                "policies/p_test.rego:7: data.t.p_test.test_false produced undefined"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match status("test_error") {
+        quick_junit::TestCaseStatus::NonSuccess {
+            kind: quick_junit::NonSuccessKind::Error,
+            description,
+            ..
+        } => assert_eq!(
+            description.as_ref().unwrap().as_str(),
+            "policies/p_test.rego:14:9: divide by zero"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        status("todo_test_later"),
+        quick_junit::TestCaseStatus::Skipped { .. }
+    ));
 }
 
 #[test]

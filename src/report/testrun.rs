@@ -210,82 +210,42 @@ fn json(run: &TestRun, opts: &TestRenderOptions, out: &mut dyn Write) -> io::Res
     writeln!(out)
 }
 
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// JUnit XML, written by hand: the document is four elements with escaped attributes and
-/// text. `quick-junit` would add quick-xml, chrono, uuid, newtype-uuid, indexmap and
-/// strip-ansi-escapes to the build (the crate keeps its dependencies few on purpose, see
-/// Cargo.toml) for what [`xml_escape`] does here, and its timestamps and durations would have
-/// to be left out anyway for byte-identical output.
+/// JUnit XML through `quick-junit`, as `check --format junit` writes it: a testsuite per
+/// package, a testcase per test (`classname` the package, so that (classname, name) is unique
+/// even when two packages name a test alike), `file` and `line` attributes, and no timestamps
+/// and zero durations, for byte-identical output.
 fn junit(run: &TestRun, opts: &TestRenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    use std::time::Duration;
+
     let mut suites: BTreeMap<&str, Vec<&crate::testing::TestResult>> = BTreeMap::new();
     for r in &run.results {
         suites.entry(r.package.as_str()).or_default().push(r);
     }
-    let s = run.summary();
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="meshgate test" tests="{}" failures="{}" errors="{}" skipped="{}">"#,
-        s.total, s.failed, s.errored, s.skipped
-    )?;
+    let mut report = Report::new("meshgate test");
+    report.set_time(Duration::ZERO);
     for (package, tests) in &suites {
-        let count = |o: Outcome| tests.iter().filter(|t| t.outcome == o).count();
-        writeln!(
-            out,
-            r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}">"#,
-            xml_escape(package),
-            tests.len(),
-            count(Outcome::Fail),
-            count(Outcome::Error),
-            count(Outcome::Todo)
-        )?;
+        let mut suite = TestSuite::new(*package);
+        suite.set_time(Duration::ZERO);
         for t in tests {
             let file = path(opts, &t.location.file);
-            let open = format!(
-                r#"    <testcase name="{}" classname="{}" file="{}" line="{}""#,
-                xml_escape(&t.name),
-                xml_escape(package),
-                xml_escape(&file),
-                t.location.line
-            );
-            match t.outcome {
-                Outcome::Pass => writeln!(out, "{open}/>")?,
+            let status = match t.outcome {
+                Outcome::Pass => TestCaseStatus::success(),
                 Outcome::Todo => {
-                    writeln!(out, "{open}>")?;
-                    writeln!(out, r#"      <skipped message="todo"/>"#)?;
-                    writeln!(out, "    </testcase>")?;
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message("todo");
+                    s
                 }
                 Outcome::Fail => {
                     let produced = t.produced.as_deref().unwrap_or("undefined");
-                    writeln!(out, "{open}>")?;
-                    writeln!(
-                        out,
-                        r#"      <failure message="produced {}">{}:{}: {} produced {}</failure>"#,
-                        xml_escape(produced),
-                        xml_escape(&file),
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(format!("produced {produced}"));
+                    s.set_description(format!(
+                        "{file}:{}: {} produced {produced}",
                         t.location.line,
-                        xml_escape(&t.full_name()),
-                        xml_escape(produced)
-                    )?;
-                    writeln!(out, "    </testcase>")?;
+                        t.full_name()
+                    ));
+                    s
                 }
                 Outcome::Error => {
                     let e = t.error.as_ref();
@@ -294,21 +254,24 @@ fn junit(run: &TestRun, opts: &TestRenderOptions, out: &mut dyn Write) -> io::Re
                         .and_then(|e| e.location.as_ref())
                         .map(|l| format!("{}:{}:{}: ", path(opts, &l.file), l.line, l.column))
                         .unwrap_or_default();
-                    writeln!(out, "{open}>")?;
-                    writeln!(
-                        out,
-                        r#"      <error message="{}">{}{}</error>"#,
-                        xml_escape(message),
-                        xml_escape(&at),
-                        xml_escape(message)
-                    )?;
-                    writeln!(out, "    </testcase>")?;
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(message);
+                    s.set_description(format!("{at}{message}"));
+                    s
                 }
-            }
+            };
+            let mut case = TestCase::new(t.name.as_str(), status);
+            case.set_classname(*package);
+            case.set_time(Duration::ZERO);
+            case.extra.insert("file".into(), file.into());
+            case.extra
+                .insert("line".into(), t.location.line.to_string().into());
+            suite.add_test_case(case);
         }
-        writeln!(out, "  </testsuite>")?;
+        report.add_test_suite(suite);
     }
-    writeln!(out, "</testsuites>")
+    report.serialize(&mut *out).map_err(io::Error::other)?;
+    writeln!(out)
 }
 
 #[cfg(test)]
@@ -319,13 +282,5 @@ mod tests {
     fn line_ranges() {
         assert_eq!(ranges(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
         assert_eq!(ranges(&[]), "");
-    }
-
-    #[test]
-    fn xml_is_escaped() {
-        assert_eq!(
-            xml_escape("a<b & \"c\"\u{1}"),
-            "a&lt;b &amp; &quot;c&quot;\\u{1}"
-        );
     }
 }
