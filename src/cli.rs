@@ -142,6 +142,11 @@ enum Command {
         /// error. Overrides `policy-memory-mb` of meshgate.toml (default 1024).
         #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
         policy_memory_mb: Option<u64>,
+        /// Check only the products changed since the merge base of REF and HEAD (committed,
+        /// staged, unstaged and untracked changes), and the products they touch: same `$ref`
+        /// files, domain, consumers and producers. The whole mesh is still loaded.
+        #[arg(long, value_name = "REF")]
+        changed_since: Option<String>,
     },
     /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
     /// as `check` evaluates, with optional line coverage.
@@ -376,6 +381,7 @@ pub fn run(cli: Cli) -> u8 {
             evaluator,
             now,
             policy_memory_mb,
+            changed_since,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -401,6 +407,7 @@ pub fn run(cli: Cli) -> u8 {
                 scopes: target.scopes.clone(),
                 now_ns: now,
                 policy_memory_mb,
+                changed_since,
             };
             if list_products {
                 if !matches!(format, report::Format::Human | report::Format::Json) {
@@ -527,6 +534,11 @@ fn run_check(
         );
     }
     let report = check::check(opts).map_err(|e| e.to_string())?;
+    if !render_opts.quiet {
+        for line in changed_note(&report) {
+            eprintln!("meshgate: note: {line}");
+        }
+    }
     if format != report::Format::Human {
         for e in &report.errors {
             eprintln!("meshgate: error: {e}");
@@ -545,6 +557,50 @@ fn run_check(
         }
     }
     Ok(report.exit_code())
+}
+
+/// What a changed-only run selected and why, for standard error: one line for the change, one
+/// per selected product (the first [`NOTE_PRODUCTS`]).
+fn changed_note(report: &crate::model::Report) -> Vec<String> {
+    const NOTE_PRODUCTS: usize = 50;
+    let Some(change) = &report.change else {
+        return Vec::new();
+    };
+    let base = change.base.get(..12).unwrap_or(&change.base);
+    let files = format!(
+        "{} file{} changed or added, {} deleted",
+        change.changed.len(),
+        if change.changed.len() == 1 { "" } else { "s" },
+        change.deleted.len()
+    );
+    let selected: Vec<&crate::model::ProductReport> = report
+        .products
+        .iter()
+        .filter(|p| !p.selected_because.is_empty())
+        .collect();
+    if selected.is_empty() {
+        return vec![format!(
+            "--changed-since {}: the changes since the merge base {base} ({files}) touch no data product, so no product was checked; that is a pass, not an accident: every product is `not-selected`",
+            change.reference
+        )];
+    }
+    let mut lines = vec![format!(
+        "--changed-since {}: the changes since the merge base {base} ({files}) touch {} of {} products; checking only those:",
+        change.reference,
+        selected.len(),
+        report.products.len()
+    )];
+    for p in selected.iter().take(NOTE_PRODUCTS) {
+        let why: Vec<String> = p.selected_because.iter().map(ToString::to_string).collect();
+        lines.push(format!("  {} ({})", p.path, why.join("; ")));
+    }
+    if selected.len() > NOTE_PRODUCTS {
+        lines.push(format!(
+            "  … and {} more (the JSON report gives each product's `selected_because`)",
+            selected.len() - NOTE_PRODUCTS
+        ));
+    }
+    lines
 }
 
 /// The page of the current GitHub Actions run (where its job summary is), from the variables

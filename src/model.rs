@@ -111,6 +111,10 @@ pub struct ProductReport {
     /// How far the pipeline got (not serialized: `status` says it).
     #[serde(skip)]
     pub checked: Checked,
+    /// Why a changed-only run (`--changed-since`) selected it (absent in other runs, and on
+    /// products it did not select).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub selected_because: Vec<crate::scope::Reason>,
 }
 
 impl ProductReport {
@@ -319,6 +323,8 @@ pub struct Report {
     pub fail_on: Option<Severity>,
     /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
     pub scope: Vec<String>,
+    /// The change a changed-only run (`--changed-since`) selected its products by.
+    pub change: Option<crate::git::ChangeSet>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
 }
@@ -345,6 +351,8 @@ pub struct Parts {
     pub fail_on: Option<Severity>,
     /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
     pub scope: Vec<String>,
+    /// The change a changed-only run (`--changed-since`) selected its products by.
+    pub change: Option<crate::git::ChangeSet>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
 }
@@ -364,6 +372,7 @@ impl Report {
             builtin_library,
             fail_on,
             scope,
+            change,
             sources,
         } = parts;
         sort_findings(&mut findings);
@@ -476,6 +485,7 @@ impl Report {
             builtin_library,
             fail_on,
             scope,
+            change,
             sources,
         }
     }

@@ -16,12 +16,23 @@ struct Tool {
     version: &'static str,
 }
 
+/// What a changed-only run compared (`--changed-since`).
+#[derive(Serialize)]
+struct ChangedSince<'a> {
+    reference: &'a str,
+    merge_base: &'a str,
+    changed: &'a [String],
+    deleted: &'a [String],
+}
+
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
     tool: Tool,
     fail_on: Option<Severity>,
     scope: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_since: Option<ChangedSince<'a>>,
     builtin_library: bool,
     summary: &'a Summary,
     domains: &'a [DomainSummary],
@@ -42,6 +53,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         },
         fail_on: report.fail_on,
         scope: &report.scope,
+        changed_since: report.change.as_ref().map(|c| ChangedSince {
+            reference: &c.reference,
+            merge_base: &c.base,
+            changed: &c.changed,
+            deleted: &c.deleted,
+        }),
         builtin_library: report.builtin_library,
         summary: &report.summary,
         domains: &report.domains,
