@@ -22,8 +22,13 @@ pub struct ChangeSet {
 impl ChangeSet {
     /// Whether `path` (as [`ChangeSet::changed`] writes it) was added, modified or deleted.
     pub fn touches(&self, path: &str) -> bool {
-        self.changed.binary_search_by(|p| p.as_str().cmp(path)).is_ok()
-            || self.deleted.binary_search_by(|p| p.as_str().cmp(path)).is_ok()
+        self.changed
+            .binary_search_by(|p| p.as_str().cmp(path))
+            .is_ok()
+            || self
+                .deleted
+                .binary_search_by(|p| p.as_str().cmp(path))
+                .is_ok()
     }
 
     /// Every changed or deleted path.

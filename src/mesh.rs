@@ -15,10 +15,10 @@ use crate::data::{self, DomainEntry, ProductEntry};
 use crate::descriptor::{self, Format, Limits, Node, Standard};
 use crate::discover::{self, DiscoverError, Inventory};
 use crate::findings::{ErrorKind, Finding, Location, RunError, Severity, POLICY_PARSE};
+use crate::git::ChangeSet;
 use crate::library;
 use crate::policy::{Origin, PolicySource};
 use crate::product::{self, LoadOptions, LoadedProduct, Product};
-use crate::git::ChangeSet;
 use crate::scope::{Reason, ReasonKind, Scope, Selection};
 
 /// What to load and how.
@@ -331,7 +331,11 @@ impl Mesh {
         })
     }
 
-    fn require_not_only_templates(&self, selected: &[bool], allow_empty: bool) -> Result<(), Fatal> {
+    fn require_not_only_templates(
+        &self,
+        selected: &[bool],
+        allow_empty: bool,
+    ) -> Result<(), Fatal> {
         let root = self.root.display().to_string();
         // Templates are skipped: a run where every product is one checked nothing.
         let mut chosen = self.products.iter().zip(selected).filter(|(_, &s)| s);
@@ -386,9 +390,11 @@ impl Mesh {
                     .global_policies
                     .binary_search_by(|p| p.as_str().cmp(path))
                     .is_ok();
-                let deleted = change.deleted.binary_search_by(|p| p.as_str().cmp(path)).is_ok();
-                if global || (deleted && !self.inventory.stray_policies.iter().any(|s| s == path))
-                {
+                let deleted = change
+                    .deleted
+                    .binary_search_by(|p| p.as_str().cmp(path))
+                    .is_ok();
+                if global || (deleted && !self.inventory.stray_policies.iter().any(|s| s == path)) {
                     everyone.push(reason(ReasonKind::GlobalPolicyChanged, path));
                 }
             }
@@ -448,7 +454,10 @@ impl Mesh {
             let changed = &self.products[j].path;
             // Those that consume j now.
             for (i, r) in refs.iter().enumerate() {
-                if i != j && r.iter().any(|k| offered.get(k).is_some_and(|o| o.contains(&j))) {
+                if i != j
+                    && r.iter()
+                        .any(|k| offered.get(k).is_some_and(|o| o.contains(&j)))
+                {
                     because[i].push(reason(ReasonKind::Consumes, changed));
                 }
             }
@@ -470,9 +479,13 @@ impl Mesh {
         let old_descriptors = direct
             .iter()
             .map(|&j| self.products[j].path.as_str())
-            .chain(change.deleted.iter().map(String::as_str).filter(|p| {
-                [".yaml", ".yml", ".json"].iter().any(|e| p.ends_with(e))
-            }));
+            .chain(
+                change
+                    .deleted
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| [".yaml", ".yml", ".json"].iter().any(|e| p.ends_with(e))),
+            );
         for path in old_descriptors {
             let Some(old) = crate::git::show(&self.root, &change.base, path) else {
                 continue;
