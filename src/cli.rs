@@ -562,7 +562,7 @@ fn run_check(
 /// What a changed-only run selected and why, for standard error: one line for the change, one
 /// per selected product (the first [`NOTE_PRODUCTS`]).
 fn changed_note(report: &crate::model::Report) -> Vec<String> {
-    const NOTE_PRODUCTS: usize = 50;
+    const NOTE_PRODUCTS: usize = 20;
     let Some(change) = &report.change else {
         return Vec::new();
     };
