@@ -30,6 +30,9 @@ pub struct CheckOptions {
     /// Check only the products the change since the merge base of this git ref and HEAD
     /// touches (`--changed-since`).
     pub changed_since: Option<String>,
+    /// With `changed_since`: also evaluate the whole mesh with the policies at the merge base
+    /// and now, and report the difference (`--impact`).
+    pub impact: bool,
     /// What `time.now_ns()` returns in every policy, in nanoseconds since the Unix epoch
     /// (`--now`); `None`: the clock when the check starts, read once.
     pub now_ns: Option<i64>,
@@ -130,7 +133,10 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     }
     let mesh = mesh::load(&opts.load)?;
     mesh.require_products(opts.allow_empty)?;
-    let selection = mesh.select(&opts.scopes, change.as_ref(), opts.allow_empty)?;
+    let mut selection = mesh.select(&opts.scopes, change.as_ref(), opts.allow_empty)?;
+    if opts.impact {
+        selection.leave_policy_changes_to_impact();
+    }
     let selected = &selection.selected;
     timings.phase("load");
     let data = mesh.data();
@@ -178,13 +184,36 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     };
     let evaluations = engine::evaluate(&mesh.products, selected, &lib, &data, &eval);
     timings.phase("evaluate");
+    let impact = match (&change, opts.impact && !opts.parse_only) {
+        (Some(change), true) => {
+            let dirs = if opts.load.policy_dirs.is_empty() {
+                mesh.config.policies.clone()
+            } else {
+                opts.load.policy_dirs.clone()
+            };
+            let sources = crate::impact::base_policies(&mesh, &dirs, change)?;
+            let before_lib = policy::build(sources, &mesh.domain_names(), &data, timeout);
+            let all = vec![true; mesh.products.len()];
+            let before = engine::evaluate(&mesh.products, &all, &before_lib, &data, &eval);
+            let after = engine::evaluate(&mesh.products, &all, &lib, &data, &eval);
+            timings.phase("impact");
+            Some(crate::impact::compare(
+                &mesh.products,
+                &before,
+                &after,
+                change,
+            ))
+        }
+        _ => None,
+    };
     let run = Run {
         builtin_library,
         fail_on: opts.fail_on,
         scopes: &opts.scopes,
         selection: &selection,
     };
-    let report = Report::finish(parts(mesh, lib, evaluations, run));
+    let mut report = Report::finish(parts(mesh, lib, evaluations, run));
+    report.impact = impact;
     timings.phase("assemble");
     Ok(report)
 }

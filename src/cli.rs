@@ -147,6 +147,15 @@ enum Command {
         /// files, domain, consumers and producers. The whole mesh is still loaded.
         #[arg(long, value_name = "REF")]
         changed_since: Option<String>,
+        /// With --changed-since: also evaluate the whole mesh with the policies at the merge
+        /// base and with the policies now, and report per domain the products that newly fail
+        /// or pass and the findings whose severity changed (human, json, markdown).
+        /// Informational: the exit code does not change, unless --fail-on-impact.
+        #[arg(long, requires = "changed_since")]
+        impact: bool,
+        /// With --impact: exit 1 when the policy change makes a product newly fail.
+        #[arg(long, requires = "impact")]
+        fail_on_impact: bool,
     },
     /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
     /// as `check` evaluates, with optional line coverage.
@@ -382,6 +391,8 @@ pub fn run(cli: Cli) -> u8 {
             now,
             policy_memory_mb,
             changed_since,
+            impact,
+            fail_on_impact,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -408,6 +419,7 @@ pub fn run(cli: Cli) -> u8 {
                 now_ns: now,
                 policy_memory_mb,
                 changed_since,
+                impact,
             };
             if list_products {
                 if !matches!(format, report::Format::Human | report::Format::Json) {
@@ -428,7 +440,17 @@ pub fn run(cli: Cli) -> u8 {
                     root: target_line(&target),
                     report_url: github_run_url(),
                 };
-                run_check(&opts, format, output.as_ref(), &render_opts)
+                if impact
+                    && !matches!(
+                        format,
+                        report::Format::Human | report::Format::Json | report::Format::Markdown
+                    )
+                {
+                    eprintln!(
+                        "meshgate: note: --impact is shown in the human, json and markdown formats only; this format leaves it out"
+                    );
+                }
+                run_check(&opts, format, output.as_ref(), &render_opts, fail_on_impact)
             }
         }
         Command::Inspect {
@@ -527,6 +549,7 @@ fn run_check(
     format: report::Format,
     output: Option<&PathBuf>,
     render_opts: &RenderOptions,
+    fail_on_impact: bool,
 ) -> Result<u8, Stop> {
     if opts.evaluator == Evaluator::Vm && !opts.parse_only {
         eprintln!(
@@ -556,7 +579,17 @@ fn run_check(
             })?;
         }
     }
-    Ok(report.exit_code())
+    let code = report.exit_code();
+    // The preview fails the run only when asked, and never hides a worse code.
+    let newly_failing = report.impact.as_ref().map_or(0, |i| i.newly_failing);
+    if fail_on_impact && newly_failing > 0 && code == 0 {
+        eprintln!(
+            "meshgate: error: --fail-on-impact: the policy change makes {newly_failing} product{} newly fail",
+            if newly_failing == 1 { "" } else { "s" }
+        );
+        return Ok(1);
+    }
+    Ok(code)
 }
 
 /// What a changed-only run selected and why, for standard error: one line for the change, one

@@ -187,3 +187,28 @@ pub fn show(root: &Path, base: &str, path: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// The files under `path` (relative to `root`) at commit `base`, relative to `root`, sorted.
+pub fn list_files(root: &Path, base: &str, path: &str) -> Result<Vec<String>, GitError> {
+    let out = git_ok(
+        root,
+        &[
+            "-c",
+            "core.quotepath=off",
+            "ls-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            base,
+            "--",
+            path,
+        ],
+    )?;
+    let mut files: Vec<String> = out
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    Ok(files)
+}

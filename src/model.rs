@@ -325,6 +325,8 @@ pub struct Report {
     pub scope: Vec<String>,
     /// The change a changed-only run (`--changed-since`) selected its products by.
     pub change: Option<crate::git::ChangeSet>,
+    /// The policy impact preview (`--impact`), set after [`Report::finish`].
+    pub impact: Option<crate::impact::Impact>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
 }
@@ -486,6 +488,7 @@ impl Report {
             fail_on,
             scope,
             change,
+            impact: None,
             sources,
         }
     }

@@ -93,6 +93,23 @@ impl Selection {
         }
     }
 
+    /// Deselects the products selected only because a policy changed (for `--impact`, which
+    /// reports what the policy change does to them instead of failing the gate on it).
+    pub fn leave_policy_changes_to_impact(&mut self) {
+        let policy = |r: &Reason| {
+            matches!(
+                r.reason,
+                ReasonKind::GlobalPolicyChanged | ReasonKind::DomainPolicyChanged
+            )
+        };
+        for (s, why) in self.selected.iter_mut().zip(&mut self.because) {
+            if *s && !why.is_empty() && why.iter().all(policy) {
+                *s = false;
+                why.clear();
+            }
+        }
+    }
+
     /// How many products are selected.
     pub fn count(&self) -> usize {
         self.selected.iter().filter(|&&s| s).count()

@@ -423,3 +423,156 @@ fn unrelated_histories_are_an_error() {
     let e = error(t.path(), "main");
     assert!(e.contains("no common ancestor"), "{e}");
 }
+
+/// The policy at the merge base flags `d` (`bad: true`) and warns on `a`; the pull request
+/// loosens the first rule (d newly passes), raises the warning on `a` to an error, and adds a
+/// rule against `c` (both newly fail).
+fn policy_change() -> tempfile::TempDir {
+    let t = repo();
+    let root = t.path();
+    git(root, &["checkout", "-q", "main"]);
+    write(root, D, bitol("d", "bad: true\n"));
+    write(
+        root,
+        "policies/global.rego",
+        "package global.bad\n\ndeny contains \"bad\" if input.bad\n\ndeny contains {\"msg\": \"a is odd\", \"severity\": \"warning\"} if input.id == \"a\"\n",
+    );
+    commit(root, "d is bad, a is odd");
+    git(root, &["checkout", "-q", "-B", "pr"]);
+    write(
+        root,
+        "policies/global.rego",
+        "package global.bad\n\ndeny contains \"bad\" if input.worse\n\ndeny contains {\"msg\": \"a is odd\", \"severity\": \"error\"} if input.id == \"a\"\n\ndeny contains \"c needs an owner\" if input.id == \"c\"\n",
+    );
+    commit(root, "change the policy");
+    t
+}
+
+#[test]
+fn impact_reports_what_a_policy_change_does_per_domain() {
+    let t = policy_change();
+    let (code, doc) = json_in(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--changed-since",
+            "main",
+            "--impact",
+        ],
+    );
+    // Informational: the products selected only because a policy changed are left to the
+    // preview, so the gate does not fail on them.
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(selected(&doc).is_empty());
+    let i = &doc["impact"];
+    assert_eq!(i["newly_failing"], 2);
+    assert_eq!(i["newly_passing"], 1);
+    assert_eq!(i["severity_changed"], 1);
+    assert_eq!(
+        i["domains"],
+        serde_json::json!([
+            {"name": "orders",
+             "newly_failing": [{"path": A, "new_findings": [
+                 {"code": "global.bad/deny", "severity": "error", "message": "a is odd"}]}],
+             "newly_passing": [],
+             "severity_changed": [{"product": A, "code": "global.bad/deny", "message": "a is odd",
+                                   "before": "warning", "after": "error"}]},
+            {"name": "sales",
+             "newly_failing": [{"path": C, "new_findings": [
+                 {"code": "global.bad/deny", "severity": "error", "message": "c needs an owner"}]}],
+             "newly_passing": [D],
+             "severity_changed": []}
+        ])
+    );
+    // --fail-on-impact makes a newly failing product fail the run.
+    let r = meshgate_in(
+        t.path(),
+        &[
+            "check",
+            "--changed-since",
+            "main",
+            "--impact",
+            "--fail-on-impact",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the policy change makes 2 products newly fail"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("2 newly failing, 1 newly passing, 1 severity change"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!("newly passing: {D}")),
+        "{}",
+        r.stdout
+    );
+    let md = meshgate_in(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "markdown",
+            "--changed-since",
+            "main",
+            "--impact",
+        ],
+    );
+    assert_eq!(md.code, 0);
+    assert!(md.stdout.contains("### Policy impact"), "{}", md.stdout);
+    assert!(
+        md.stdout.contains(&format!(
+            "| `{A}` | warning → error | `global.bad/deny` | a is odd |"
+        )),
+        "{}",
+        md.stdout
+    );
+}
+
+#[test]
+fn impact_still_fails_on_what_the_descriptors_broke() {
+    let t = policy_change();
+    write(
+        t.path(),
+        B,
+        bitol(
+            "b",
+            "inputPorts:\n  - name: in\n    contractId: c-a\nworse: true\n",
+        ),
+    );
+    let (code, doc) = json_in(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--changed-since",
+            "main",
+            "--impact",
+        ],
+    );
+    assert_eq!(code, 1);
+    let keys: Vec<String> = selected(&doc).into_keys().collect();
+    // b's descriptor changed; a is what it consumed (the link is followed).
+    assert_eq!(keys, [A, B]);
+    assert_eq!(statuses(&doc)[B], "fail");
+    // Without the flag, a policy change selects every product.
+    let (_, doc) = changed(t.path());
+    assert_eq!(selected(&doc).len(), 4);
+}
+
+#[test]
+fn impact_needs_changed_since() {
+    let t = repo();
+    let r = meshgate_in(t.path(), &["check", "--impact"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--changed-since"), "{}", r.stderr);
+}

@@ -41,6 +41,8 @@ struct Document<'a> {
     findings: &'a [Finding],
     excepted: &'a [Finding],
     errors: &'a [RunError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact: Option<&'a crate::impact::Impact>,
 }
 
 /// Writes the report as pretty-printed JSON followed by a newline.
@@ -67,6 +69,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         findings: &report.findings,
         excepted: &report.excepted,
         errors: &report.errors,
+        impact: report.impact.as_ref(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
     writeln!(out)
