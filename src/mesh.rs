@@ -422,6 +422,12 @@ impl Mesh {
                 if p.files.is_empty() && change.touches(&p.path) {
                     why.push(reason(ReasonKind::DescriptorChanged, &p.path));
                 }
+                // A `$ref` file that is missing or broken now (deleted, say).
+                for file in p.ref_reads.iter().filter(|f| !p.files.contains(f)) {
+                    if change.touches(file) {
+                        why.push(reason(ReasonKind::RefChanged, file));
+                    }
+                }
                 why
             })
             .collect();

@@ -206,6 +206,25 @@ fn a_changed_ref_file_selects_its_product_and_its_consumers() {
 }
 
 #[test]
+fn a_deleted_ref_file_selects_its_product() {
+    let t = repo();
+    let team = "domains/orders/products/a/team.yaml";
+    git(t.path(), &["rm", "-q", team]);
+    commit(t.path(), "no team");
+    let (code, doc) = changed(t.path());
+    // The `$ref` is broken now: a finding on a, which is checked.
+    assert_eq!(code, 1);
+    assert_eq!(
+        selected(&doc),
+        reasons(&[
+            (A, &[&format!("ref-changed {team}")]),
+            (B, &[&format!("consumes {A}")]),
+        ])
+    );
+    assert_eq!(statuses(&doc)[A], "fail");
+}
+
+#[test]
 fn a_changed_consumer_selects_what_it_consumes() {
     let t = repo();
     write(
