@@ -720,3 +720,17 @@ pub struct Listing {
     #[serde(skip)]
     pub errors: Vec<RunError>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn names_matches_whole_values_only() {
+        assert!(names("contractId: c-a\n", "c-a"));
+        assert!(names("{\"contractId\": \"c-a\"}", "c-a"));
+        assert!(!names("contractId: c-a-2\n", "c-a"));
+        assert!(!names("contractId: xc-a\n", "c-a"));
+        assert!(!names("anything", ""));
+    }
+}

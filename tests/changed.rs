@@ -595,3 +595,54 @@ fn impact_needs_changed_since() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--changed-since"), "{}", r.stderr);
 }
+
+#[test]
+fn a_mesh_in_a_subfolder_of_the_repository_sees_paths_from_its_root() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(root, "mesh/meshgate.toml", "");
+    write(root, &format!("mesh/{C}"), bitol("c", ""));
+    write(root, &format!("mesh/{D}"), bitol("d", ""));
+    write(root, "README.md", "the mesh\n");
+    git(root, &["init", "-q", "-b", "main"]);
+    commit(root, "base");
+    write(root, "README.md", "the mesh, changed\n");
+    write(
+        root,
+        &format!("mesh/{D}"),
+        bitol("d", "description: {purpose: x}\n"),
+    );
+    let (code, doc) = json_in(
+        root,
+        &[
+            "check",
+            "mesh",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--changed-since",
+            "main",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        selected(&doc),
+        reasons(&[(D, &[&format!("descriptor-changed {D}")])])
+    );
+    // README.md is outside the mesh root: absolute, and touching nothing.
+    let changed: Vec<String> = doc["changed_since"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert!(changed.contains(&D.to_string()), "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .any(|p| p.ends_with("/README.md") && p.starts_with('/')),
+        "{changed:?}"
+    );
+}
