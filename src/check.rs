@@ -192,17 +192,23 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
                 opts.load.policy_dirs.clone()
             };
             let sources = crate::impact::base_policies(&mesh, &dirs, change)?;
-            let before_lib = policy::build(sources, &mesh.domain_names(), &data, timeout);
+            let key = |s: &policy::PolicySource| (s.path.clone(), s.text.clone());
+            let mut then: Vec<_> = sources.iter().map(key).collect();
+            let mut now: Vec<_> = mesh.policy_files().sources.iter().map(key).collect();
+            then.sort();
+            now.sort();
             let all = vec![true; mesh.products.len()];
-            let before = engine::evaluate(&mesh.products, &all, &before_lib, &data, &eval);
-            let after = engine::evaluate(&mesh.products, &all, &lib, &data, &eval);
+            let impact = if then == now {
+                // The same policy files: nothing to compare (two whole-mesh evaluations saved).
+                crate::impact::compare(&mesh.products, &[], &[], change)
+            } else {
+                let before_lib = policy::build(sources, &mesh.domain_names(), &data, timeout);
+                let before = engine::evaluate(&mesh.products, &all, &before_lib, &data, &eval);
+                let after = engine::evaluate(&mesh.products, &all, &lib, &data, &eval);
+                crate::impact::compare(&mesh.products, &before, &after, change)
+            };
             timings.phase("impact");
-            Some(crate::impact::compare(
-                &mesh.products,
-                &before,
-                &after,
-                change,
-            ))
+            Some(impact)
         }
         _ => None,
     };

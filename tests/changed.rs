@@ -589,6 +589,26 @@ fn impact_still_fails_on_what_the_descriptors_broke() {
 }
 
 #[test]
+fn impact_without_a_policy_change_is_empty() {
+    let t = repo();
+    write(t.path(), C, bitol("c", "bad: true\n"));
+    let (code, doc) = json_in(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--changed-since",
+            "main",
+            "--impact",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(doc["impact"]["newly_failing"], 0);
+    assert_eq!(doc["impact"]["domains"], serde_json::json!([]));
+}
+
+#[test]
 fn impact_needs_changed_since() {
     let t = repo();
     let r = meshgate_in(t.path(), &["check", "--impact"]);
