@@ -567,6 +567,25 @@ fn run_check(
             eprintln!("meshgate: error: {e}");
         }
     }
+    let mut render_opts = render_opts.clone();
+    if let Some(change) = &report.change {
+        let selected = report
+            .products
+            .iter()
+            .filter(|p| !p.selected_because.is_empty())
+            .count();
+        let line = format!(
+            "Changed-only: checked the {selected} product{} that the changes since the merge base of {} touch (--changed-since; why each is on standard error and in the JSON report), with the whole mesh loaded for cross-product rules; {} not selected.",
+            if selected == 1 { "" } else { "s" },
+            change.reference,
+            report.summary.products_not_selected
+        );
+        render_opts.root = Some(match render_opts.root.take() {
+            Some(root) => format!("{root}\n{line}"),
+            None => line,
+        });
+    }
+    let render_opts = &render_opts;
     write_output(output, |w| report::render(format, &report, render_opts, w))?;
     if format == report::Format::Github {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {

@@ -151,6 +151,18 @@ fn no_change_checks_no_product_and_says_so() {
         "{}",
         human.stderr
     );
+    assert!(
+        human.stdout.contains(
+            "Changed-only: checked the 0 products that the changes since the merge base of main touch"
+        ),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("; 4 not selected."),
+        "{}",
+        human.stdout
+    );
 }
 
 #[test]
