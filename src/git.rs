@@ -91,6 +91,10 @@ pub fn changed_since(root: &Path, reference: &str) -> Result<ChangeSet, GitError
         Ok(t) => PathBuf::from(t.trim_end_matches(['\n', '\r'])),
         Err(_) => return Err(GitError::NotARepo(shown)),
     };
+    // A ref is never an option of git's.
+    if reference.is_empty() || reference.starts_with('-') {
+        return Err(GitError::UnknownRef(reference.to_string()));
+    }
     let spec = format!("{reference}^{{commit}}");
     if git(root, &["rev-parse", "--verify", "--quiet", &spec])?.is_err() {
         return Err(GitError::UnknownRef(reference.to_string()));

@@ -84,15 +84,6 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Every product selected (no reasons).
-    pub fn all(n: usize) -> Selection {
-        Selection {
-            selected: vec![true; n],
-            because: vec![Vec::new(); n],
-            change: None,
-        }
-    }
-
     /// Deselects the products selected only because a policy changed (for `--impact`, which
     /// reports what the policy change does to them instead of failing the gate on it).
     pub fn leave_policy_changes_to_impact(&mut self) {
@@ -108,11 +99,6 @@ impl Selection {
                 why.clear();
             }
         }
-    }
-
-    /// How many products are selected.
-    pub fn count(&self) -> usize {
-        self.selected.iter().filter(|&&s| s).count()
     }
 }
 

@@ -416,6 +416,15 @@ fn an_unknown_ref_is_an_error_that_says_how_to_fetch_it() {
         "{e}"
     );
     assert!(e.contains("fetch-depth: 0"), "{e}");
+    // Not an option of git's either.
+    let r = meshgate_in(t.path(), &["check", "--changed-since=--output=x"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("`--output=x` is not a commit"),
+        "{}",
+        r.stderr
+    );
+    assert!(!t.path().join("x").exists());
 }
 
 #[test]
