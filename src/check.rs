@@ -8,7 +8,7 @@ use crate::findings::{ErrorKind, Location, RunError, Severity};
 use crate::mesh::{self, Fatal, LoadSettings, Mesh};
 use crate::model::{Checked, Outcome, Parts, PolicyReport, ProductReport, Report, Status};
 use crate::policy::{self, Library, Origin};
-use crate::scope::{in_scope, Scope};
+use crate::scope::{in_scope, Scope, Selection};
 use crate::waivers;
 
 /// What to check and how.
@@ -28,6 +28,12 @@ pub struct CheckOptions {
     pub allow_empty: bool,
     /// Check only the products under these parts of the mesh (empty: every product).
     pub scopes: Vec<Scope>,
+    /// Check only the products the change since the merge base of this git ref and HEAD
+    /// touches (`--changed-since`).
+    pub changed_since: Option<String>,
+    /// With `changed_since`: also evaluate the whole mesh with the policies at the merge base
+    /// and now, and report the difference (`--impact`).
+    pub impact: bool,
     /// What `time.now_ns()` returns in every policy, in nanoseconds since the Unix epoch
     /// (`--now`); `None`: the clock when the check starts, read once.
     pub now_ns: Option<i64>,
@@ -82,9 +88,18 @@ pub fn check(opts: &CheckOptions) -> Result<Report, Fatal> {
 /// Discovers and loads every product without evaluating policies.
 pub fn list_products(opts: &CheckOptions) -> Result<mesh::Listing, Fatal> {
     let pool = thread_pool(opts.threads)?;
+    let change = changes(opts)?;
     let mesh = pool.install(|| mesh::load(&opts.load))?;
-    let selected = mesh.select(&opts.scopes, true)?;
-    Ok(mesh.listing(&selected))
+    let selection = mesh.select(&opts.scopes, change.as_ref(), true)?;
+    Ok(mesh.listing(&selection.selected))
+}
+
+/// The change `--changed-since` names, read with git (`None` without the flag).
+fn changes(opts: &CheckOptions) -> Result<Option<crate::git::ChangeSet>, Fatal> {
+    match &opts.changed_since {
+        None => Ok(None),
+        Some(reference) => Ok(Some(crate::git::changed_since(&opts.load.root, reference)?)),
+    }
 }
 
 /// Prints how long each phase took to stderr when `MESHGATE_TIMINGS` is set (for benchmarks).
@@ -115,9 +130,17 @@ impl Timings {
 
 fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     let mut timings = Timings::new();
+    let change = changes(opts)?;
+    if change.is_some() {
+        timings.phase("git");
+    }
     let mesh = mesh::load(&opts.load)?;
     mesh.require_products(opts.allow_empty)?;
-    let selected = mesh.select(&opts.scopes, opts.allow_empty)?;
+    let mut selection = mesh.select(&opts.scopes, change.as_ref(), opts.allow_empty)?;
+    if opts.impact {
+        selection.leave_policy_changes_to_impact();
+    }
+    let selected = &selection.selected;
     timings.phase("load");
     let data = mesh.data();
     timings.phase("mesh-data");
@@ -163,7 +186,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
                 .saturating_mul(1 << 20),
         ),
     };
-    let evaluations = engine::evaluate(&mesh.products, &selected, &lib, &data, &eval);
+    let evaluations = engine::evaluate(&mesh.products, selected, &lib, &data, &eval);
     timings.phase("evaluate");
     let waivers = waivers::load(&waivers::Settings {
         root: &opts.load.root,
@@ -172,15 +195,44 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         max_days: mesh.config.waiver_max_days,
         now_ns,
     });
+    let impact = match (&change, opts.impact && !opts.parse_only) {
+        (Some(change), true) => {
+            let dirs = if opts.load.policy_dirs.is_empty() {
+                mesh.config.policies.clone()
+            } else {
+                opts.load.policy_dirs.clone()
+            };
+            let sources = crate::impact::base_policies(&mesh, &dirs, change)?;
+            let key = |s: &policy::PolicySource| (s.path.clone(), s.text.clone());
+            let mut then: Vec<_> = sources.iter().map(key).collect();
+            let mut now: Vec<_> = mesh.policy_files().sources.iter().map(key).collect();
+            then.sort();
+            now.sort();
+            let all = vec![true; mesh.products.len()];
+            let impact = if then == now {
+                // The same policy files: nothing to compare (two whole-mesh evaluations saved).
+                crate::impact::compare(&mesh.products, &[], &[], change)
+            } else {
+                let before_lib = policy::build(sources, &mesh.domain_names(), &data, timeout);
+                let before = engine::evaluate(&mesh.products, &all, &before_lib, &data, &eval);
+                let after = engine::evaluate(&mesh.products, &all, &lib, &data, &eval);
+                crate::impact::compare(&mesh.products, &before, &after, change)
+            };
+            timings.phase("impact");
+            Some(impact)
+        }
+        _ => None,
+    };
     let run = Run {
         builtin_library,
         fail_on: opts.fail_on,
         scopes: &opts.scopes,
-        selected: &selected,
+        selection: &selection,
         waivers,
         baseline: opts.baseline.clone(),
     };
-    let report = Report::finish(parts(mesh, lib, evaluations, run));
+    let mut report = Report::finish(parts(mesh, lib, evaluations, run));
+    report.impact = impact;
     timings.phase("assemble");
     Ok(report)
 }
@@ -197,8 +249,8 @@ struct Run<'a> {
     builtin_library: bool,
     fail_on: Option<Severity>,
     scopes: &'a [Scope],
-    /// `selected[i]`: whether `mesh.products[i]` is in the scope.
-    selected: &'a [bool],
+    /// Which products are checked (`selected[i]` for `mesh.products[i]`), and why.
+    selection: &'a Selection,
     /// The mesh's waivers.
     waivers: waivers::Waivers,
     /// The baseline to apply.
@@ -209,13 +261,20 @@ struct Run<'a> {
 /// how far it was checked and the outcome of each policy of its set, every policy.
 fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_>) -> Parts {
     let mut findings = std::mem::take(&mut mesh.builtin_findings);
-    if !run.scopes.is_empty() {
-        retain_in_scope(&mut findings, &mesh, run.scopes, run.selected);
+    let selection = run.selection;
+    if !run.scopes.is_empty() || selection.change.is_some() {
+        retain_in_scope(&mut findings, &mesh, run.scopes, selection);
     }
     let mut excepted = Vec::new();
     let mut evaluated = 0;
     let mut products = Vec::with_capacity(mesh.products.len());
-    for ((p, e), &selected) in mesh.products.iter().zip(evaluations).zip(run.selected) {
+    for (((p, e), &selected), because) in mesh
+        .products
+        .iter()
+        .zip(evaluations)
+        .zip(&selection.selected)
+        .zip(&selection.because)
+    {
         evaluated += e.evaluations;
         let degraded = lib.is_degraded(p.domain.as_deref());
         let checked = if !selected {
@@ -275,6 +334,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
             waived: 0,
             baselined: 0,
             checked,
+            selected_because: because.clone(),
         });
     }
     let policies = lib
@@ -302,7 +362,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
     let domains = mesh
         .domains
         .iter()
-        .filter(|d| domain_in_scope(&d.name, run.scopes, &mesh, run.selected))
+        .filter(|d| domain_in_scope(&d.name, run.scopes, &mesh, selection))
         .map(|d| d.name.clone())
         .collect();
     let mut errors: Vec<_> = mesh.walk_errors.into_iter().map(|(_, e)| e).collect();
@@ -327,50 +387,63 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         builtin_library: run.builtin_library,
         fail_on: run.fail_on,
         scope: run.scopes.iter().map(|s| s.path.clone()).collect(),
+        change: selection.change.clone(),
         sources,
         waivers: run.waivers,
         baseline: run.baseline,
     }
 }
 
-/// Whether a domain is part of the scope: its folder is under the scope, or it has a product
-/// the scope selected (then its `domain.yaml` bears on that product).
-fn domain_in_scope(name: &str, scopes: &[Scope], mesh: &Mesh, selected: &[bool]) -> bool {
-    in_scope(scopes, &format!("domains/{name}"))
+/// Whether a domain is part of the scope: its folder is under the scope (in a changed-only
+/// run: its `domain.yaml` changed), or it has a selected product (then its `domain.yaml` bears
+/// on that product).
+fn domain_in_scope(name: &str, scopes: &[Scope], mesh: &Mesh, selection: &Selection) -> bool {
+    let folder = format!("domains/{name}");
+    let in_folder = match &selection.change {
+        None => in_scope(scopes, &folder),
+        Some(change) => {
+            in_scope(scopes, &folder)
+                && mesh
+                    .domains
+                    .iter()
+                    .any(|d| d.name == name && d.path.as_deref().is_some_and(|p| change.touches(p)))
+        }
+    };
+    in_folder
         || mesh
             .products
             .iter()
-            .zip(selected)
+            .zip(&selection.selected)
             .any(|(p, &s)| s && p.domain.as_deref() == Some(name))
 }
 
-/// Keeps the built-in findings that concern the scope: those on a selected product, on a
-/// domain in the scope, or on a file under it.
+/// Keeps the built-in findings that concern the selection: those on a selected product, on a
+/// domain in the scope, or on a file under it (in a changed-only run: a changed file).
 fn retain_in_scope(
     findings: &mut Vec<crate::findings::Finding>,
     mesh: &Mesh,
     scopes: &[Scope],
-    selected: &[bool],
+    selection: &Selection,
 ) {
     let products: std::collections::HashSet<&str> = mesh
         .products
         .iter()
-        .zip(selected)
+        .zip(&selection.selected)
         .filter(|(_, &s)| s)
         .map(|(p, _)| p.path.as_str())
         .collect();
     let domains: std::collections::HashSet<&str> = mesh
         .domains
         .iter()
-        .filter(|d| domain_in_scope(&d.name, scopes, mesh, selected))
+        .filter(|d| domain_in_scope(&d.name, scopes, mesh, selection))
         .map(|d| d.name.as_str())
         .collect();
     findings.retain(|f| match (&f.product, &f.domain) {
         (Some(p), _) => products.contains(p.as_str()),
         (None, Some(d)) => domains.contains(d.as_str()),
-        (None, None) => f
-            .location
-            .as_ref()
-            .is_some_and(|l| in_scope(scopes, &l.file)),
+        (None, None) => f.location.as_ref().is_some_and(|l| {
+            in_scope(scopes, &l.file)
+                && selection.change.as_ref().is_none_or(|c| c.touches(&l.file))
+        }),
     });
 }

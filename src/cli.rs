@@ -154,6 +154,20 @@ enum Command {
         /// the exit code is then 0 unless the check could not be done (2).
         #[arg(long, value_name = "FILE")]
         write_baseline: Option<PathBuf>,
+        /// Check only the products changed since the merge base of REF and HEAD (committed,
+        /// staged, unstaged and untracked changes), and the products they touch: same `$ref`
+        /// files, domain, consumers and producers. The whole mesh is still loaded.
+        #[arg(long, value_name = "REF")]
+        changed_since: Option<String>,
+        /// With --changed-since: also evaluate the whole mesh with the policies at the merge
+        /// base and with the policies now, and report per domain the products that newly fail
+        /// or pass and the findings whose severity changed (human, json, markdown).
+        /// Informational: the exit code does not change, unless --fail-on-impact.
+        #[arg(long, requires = "changed_since")]
+        impact: bool,
+        /// With --impact: exit 1 when the policy change makes a product newly fail.
+        #[arg(long, requires = "impact")]
+        fail_on_impact: bool,
     },
     /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
     /// as `check` evaluates, with optional line coverage.
@@ -391,6 +405,9 @@ pub fn run(cli: Cli) -> u8 {
             baseline,
             prune_baseline,
             write_baseline,
+            changed_since,
+            impact,
+            fail_on_impact,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -417,6 +434,8 @@ pub fn run(cli: Cli) -> u8 {
                 now_ns: now,
                 policy_memory_mb,
                 baseline: None,
+                changed_since,
+                impact,
             };
             if list_products {
                 if !matches!(format, report::Format::Human | report::Format::Json) {
@@ -437,12 +456,29 @@ pub fn run(cli: Cli) -> u8 {
                     root: target_line(&target),
                     report_url: github_run_url(),
                 };
+                if impact
+                    && !matches!(
+                        format,
+                        report::Format::Human | report::Format::Json | report::Format::Markdown
+                    )
+                {
+                    eprintln!(
+                        "meshgate: note: --impact is shown in the human, json and markdown formats only; this format leaves it out"
+                    );
+                }
                 let baselines = Baselines {
                     read: baseline,
                     prune: prune_baseline,
                     write: write_baseline,
                 };
-                run_check(opts, format, output.as_ref(), &render_opts, &baselines)
+                run_check(
+                    opts,
+                    format,
+                    output.as_ref(),
+                    &render_opts,
+                    &baselines,
+                    fail_on_impact,
+                )
             }
         }
         Command::Inspect {
@@ -549,6 +585,7 @@ fn run_check(
     output: Option<&PathBuf>,
     render_opts: &RenderOptions,
     baselines: &Baselines,
+    fail_on_impact: bool,
 ) -> Result<u8, Stop> {
     if let Some(path) = &baselines.read {
         opts.baseline = Some(baseline::load(path).map_err(|e| e.to_string())?);
@@ -560,11 +597,35 @@ fn run_check(
         );
     }
     let report = check::check(opts).map_err(|e| e.to_string())?;
+    if !render_opts.quiet {
+        for line in changed_note(&report) {
+            eprintln!("meshgate: note: {line}");
+        }
+    }
     if format != report::Format::Human {
         for e in &report.errors {
             eprintln!("meshgate: error: {e}");
         }
     }
+    let mut render_opts = render_opts.clone();
+    if let Some(change) = &report.change {
+        let selected = report
+            .products
+            .iter()
+            .filter(|p| !p.selected_because.is_empty())
+            .count();
+        let line = format!(
+            "Changed-only: checked the {selected} product{} that the changes since the merge base of {} touch (--changed-since; why each is on standard error and in the JSON report), with the whole mesh loaded for cross-product rules; {} not selected.",
+            if selected == 1 { "" } else { "s" },
+            change.reference,
+            report.summary.products_not_selected
+        );
+        render_opts.root = Some(match render_opts.root.take() {
+            Some(root) => format!("{root}\n{line}"),
+            None => line,
+        });
+    }
+    let render_opts = &render_opts;
     write_output(output, |w| report::render(format, &report, render_opts, w))?;
     if format == report::Format::Github {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
@@ -603,7 +664,62 @@ fn run_check(
         // Recording is not gating: every finding is in the new baseline.
         return Ok(if report.exit_code() == 2 { 2 } else { 0 });
     }
-    Ok(report.exit_code())
+
+    let code = report.exit_code();
+    // The preview fails the run only when asked, and never hides a worse code.
+    let newly_failing = report.impact.as_ref().map_or(0, |i| i.newly_failing);
+    if fail_on_impact && newly_failing > 0 && code == 0 {
+        eprintln!(
+            "meshgate: error: --fail-on-impact: the policy change makes {newly_failing} product{} newly fail",
+            if newly_failing == 1 { "" } else { "s" }
+        );
+        return Ok(1);
+    }
+    Ok(code)
+}
+
+/// What a changed-only run selected and why, for standard error: one line for the change, one
+/// per selected product (the first [`NOTE_PRODUCTS`]).
+fn changed_note(report: &crate::model::Report) -> Vec<String> {
+    const NOTE_PRODUCTS: usize = 20;
+    let Some(change) = &report.change else {
+        return Vec::new();
+    };
+    let base = change.base.get(..12).unwrap_or(&change.base);
+    let files = format!(
+        "{} file{} changed or added, {} deleted",
+        change.changed.len(),
+        if change.changed.len() == 1 { "" } else { "s" },
+        change.deleted.len()
+    );
+    let selected: Vec<&crate::model::ProductReport> = report
+        .products
+        .iter()
+        .filter(|p| !p.selected_because.is_empty())
+        .collect();
+    if selected.is_empty() {
+        return vec![format!(
+            "--changed-since {}: the changes since the merge base {base} ({files}) touch no data product, so no product was checked; that is a pass, not an accident: every product is `not-selected`",
+            change.reference
+        )];
+    }
+    let mut lines = vec![format!(
+        "--changed-since {}: the changes since the merge base {base} ({files}) touch {} of {} products; checking only those:",
+        change.reference,
+        selected.len(),
+        report.products.len()
+    )];
+    for p in selected.iter().take(NOTE_PRODUCTS) {
+        let why: Vec<String> = p.selected_because.iter().map(ToString::to_string).collect();
+        lines.push(format!("  {} ({})", p.path, why.join("; ")));
+    }
+    if selected.len() > NOTE_PRODUCTS {
+        lines.push(format!(
+            "  … and {} more (the JSON report gives each product's `selected_because`)",
+            selected.len() - NOTE_PRODUCTS
+        ));
+    }
+    lines
 }
 
 /// The page of the current GitHub Actions run (where its job summary is), from the variables

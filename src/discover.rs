@@ -137,19 +137,19 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
     }
 }
 
-fn is_policy_file(name: &str) -> bool {
+pub(crate) fn is_policy_file(name: &str) -> bool {
     name.ends_with(".rego") && !name.ends_with("_test.rego")
 }
 
 /// `domains/<d>/domain.yaml` (or `.yml`, `.json`), split at `/`.
-fn is_domain_descriptor(parts: &[&str]) -> bool {
+pub(crate) fn is_domain_descriptor(parts: &[&str]) -> bool {
     parts.len() == 3
         && parts[0] == "domains"
         && matches!(parts[2], "domain.yaml" | "domain.yml" | "domain.json")
 }
 
 /// Under `domains/<d>/policies/`, split at `/`.
-fn is_in_domain_policies(parts: &[&str]) -> bool {
+pub(crate) fn is_in_domain_policies(parts: &[&str]) -> bool {
     parts.len() >= 4 && parts[0] == "domains" && parts[2] == "policies"
 }
 

@@ -20,6 +20,8 @@ pub mod discover;
 pub mod engine;
 pub mod explain;
 pub mod findings;
+pub mod git;
+pub mod impact;
 pub mod inspect;
 pub mod library;
 pub mod mesh;

@@ -15,10 +15,11 @@ use crate::data::{self, DomainEntry, ProductEntry};
 use crate::descriptor::{self, Format, Limits, Node, Standard};
 use crate::discover::{self, DiscoverError, Inventory};
 use crate::findings::{ErrorKind, Finding, Location, RunError, Severity, POLICY_PARSE};
+use crate::git::ChangeSet;
 use crate::library;
 use crate::policy::{Origin, PolicySource};
 use crate::product::{self, LoadOptions, LoadedProduct, Product};
-use crate::scope::Scope;
+use crate::scope::{Reason, ReasonKind, Scope, Selection};
 
 /// What to load and how.
 #[derive(Debug, Clone)]
@@ -48,6 +49,9 @@ pub enum Fatal {
     /// A requested policy folder holds no policy.
     #[error("policy folder `{0}` holds no policy (no `.rego` file other than `*_test.rego`): nothing would be checked against it; give the folder that holds the policies")]
     EmptyPolicyDir(String),
+    /// `--changed-since` could not work out the change.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     /// The thread pool could not be created.
     #[error("cannot start worker threads: {0}")]
     Threads(String),
@@ -262,10 +266,16 @@ impl Mesh {
         })
     }
 
-    /// Which products `scope` selects (`selected[i]` for `products[i]`; all without a scope).
-    /// A scope that selects nothing is an error unless `allow_empty`; a file that is not a
-    /// product always is.
-    pub fn select(&self, scopes: &[Scope], allow_empty: bool) -> Result<Vec<bool>, Fatal> {
+    /// Which products `scope` selects (all without a scope), narrowed to those `change`
+    /// touches when given (see [`Mesh::touched`]). A scope that selects nothing is an error
+    /// unless `allow_empty`; a file that is not a product always is. A change that touches no
+    /// product is not an error: the selection is empty, and says why.
+    pub fn select(
+        &self,
+        scopes: &[Scope],
+        change: Option<&ChangeSet>,
+        allow_empty: bool,
+    ) -> Result<Selection, Fatal> {
         let root = self.root.display().to_string();
         for scope in scopes {
             let hits = self.products.iter().any(|p| scope.contains(&p.path));
@@ -291,13 +301,44 @@ impl Mesh {
                 });
             }
         }
-        let selected: Vec<bool> = self
+        let mut selected: Vec<bool> = self
             .products
             .iter()
             .map(|p| crate::scope::in_scope(scopes, &p.path))
             .collect();
+        let Some(change) = change else {
+            let because = vec![Vec::new(); selected.len()];
+            self.require_not_only_templates(&selected, allow_empty)?;
+            return Ok(Selection {
+                selected,
+                because,
+                change: None,
+            });
+        };
+        let because = self.touched(change);
+        for (s, why) in selected.iter_mut().zip(&because) {
+            *s = *s && !why.is_empty();
+        }
+        let because = because
+            .into_iter()
+            .zip(&selected)
+            .map(|(why, &s)| if s { why } else { Vec::new() })
+            .collect();
+        Ok(Selection {
+            selected,
+            because,
+            change: Some(change.clone()),
+        })
+    }
+
+    fn require_not_only_templates(
+        &self,
+        selected: &[bool],
+        allow_empty: bool,
+    ) -> Result<(), Fatal> {
+        let root = self.root.display().to_string();
         // Templates are skipped: a run where every product is one checked nothing.
-        let mut chosen = self.products.iter().zip(&selected).filter(|(_, &s)| s);
+        let mut chosen = self.products.iter().zip(selected).filter(|(_, &s)| s);
         let templates = chosen.clone().count();
         if templates > 0
             && chosen.all(|(p, _)| p.skipped.is_some())
@@ -305,7 +346,168 @@ impl Mesh {
         {
             return Err(Fatal::OnlyTemplates { root, templates });
         }
-        Ok(selected)
+        Ok(())
+    }
+
+    /// Why `change` touches each product (`because[i]` for `products[i]`, empty: untouched): its
+    /// descriptor or a `$ref` file it reads changed; its domain's `domain.yaml` or local
+    /// policies changed; a global policy or `meshgate.toml` changed (every product); or it
+    /// consumes, or is consumed by, a product whose descriptor or `$ref` files changed, by the
+    /// mesh index (an input port's `ref` naming another product's output contract or id). A
+    /// consumer of what a changed or deleted descriptor offered at the merge base (its old text
+    /// names the consumer's `ref`) is touched too, so removing an output port re-checks those
+    /// that read it.
+    pub fn touched(&self, change: &ChangeSet) -> Vec<Vec<Reason>> {
+        let reason = |reason, path: &str| Reason {
+            reason,
+            path: path.to_string(),
+        };
+        // Changes that touch every product, or every product of a domain.
+        let mut everyone: Vec<Reason> = Vec::new();
+        let mut by_domain: BTreeMap<&str, Vec<Reason>> = BTreeMap::new();
+        for path in change.all() {
+            let parts: Vec<&str> = path.split('/').collect();
+            let name = parts.last().copied().unwrap_or_default();
+            if path == crate::config::FILE_NAME {
+                everyone.push(reason(ReasonKind::ConfigChanged, path));
+            } else if discover::is_domain_descriptor(&parts) {
+                by_domain
+                    .entry(parts[1])
+                    .or_default()
+                    .push(reason(ReasonKind::DomainChanged, path));
+            } else if discover::is_in_domain_policies(&parts) {
+                if discover::is_policy_file(name) {
+                    by_domain
+                        .entry(parts[1])
+                        .or_default()
+                        .push(reason(ReasonKind::DomainPolicyChanged, path));
+                }
+            } else if discover::is_policy_file(name) {
+                // A global policy now, or a deleted one (a deleted stray counts too: better one
+                // full run too many than a policy change that checks nothing).
+                let global = self
+                    .inventory
+                    .global_policies
+                    .binary_search_by(|p| p.as_str().cmp(path))
+                    .is_ok();
+                let deleted = change
+                    .deleted
+                    .binary_search_by(|p| p.as_str().cmp(path))
+                    .is_ok();
+                if global || (deleted && !self.inventory.stray_policies.iter().any(|s| s == path)) {
+                    everyone.push(reason(ReasonKind::GlobalPolicyChanged, path));
+                }
+            }
+        }
+
+        // What each product reads and offers, for the consumer links.
+        let mut because: Vec<Vec<Reason>> = self
+            .products
+            .iter()
+            .map(|p| {
+                let mut why = everyone.clone();
+                if let Some(d) = p.domain.as_deref().and_then(|d| by_domain.get(d)) {
+                    why.extend(d.iter().cloned());
+                }
+                for (i, file) in p.files.iter().enumerate() {
+                    if change.touches(file) {
+                        let kind = if i == 0 {
+                            ReasonKind::DescriptorChanged
+                        } else {
+                            ReasonKind::RefChanged
+                        };
+                        why.push(reason(kind, file));
+                    }
+                }
+                if p.files.is_empty() && change.touches(&p.path) {
+                    why.push(reason(ReasonKind::DescriptorChanged, &p.path));
+                }
+                // A `$ref` file that is missing or broken now (deleted, say).
+                for file in p.ref_reads.iter().filter(|f| !p.files.contains(f)) {
+                    if change.touches(file) {
+                        why.push(reason(ReasonKind::RefChanged, file));
+                    }
+                }
+                why
+            })
+            .collect();
+        // Products whose own files changed: their links are followed.
+        let direct: Vec<usize> = because
+            .iter()
+            .enumerate()
+            .filter(|(_, why)| {
+                why.iter().any(|r| {
+                    matches!(
+                        r.reason,
+                        ReasonKind::DescriptorChanged | ReasonKind::RefChanged
+                    )
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if direct.is_empty() && change.deleted.is_empty() {
+            return finish(because);
+        }
+        let refs: Vec<Vec<&str>> = self.products.iter().map(|p| input_refs(&p.facts)).collect();
+        let mut offered: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, p) in self.products.iter().enumerate() {
+            for key in offers(&p.facts) {
+                offered.entry(key).or_default().push(i);
+            }
+        }
+        for &j in &direct {
+            let changed = &self.products[j].path;
+            // Those that consume j now.
+            for (i, r) in refs.iter().enumerate() {
+                if i != j
+                    && r.iter()
+                        .any(|k| offered.get(k).is_some_and(|o| o.contains(&j)))
+                {
+                    because[i].push(reason(ReasonKind::Consumes, changed));
+                }
+            }
+            // Those j consumes now.
+            let mut producers: Vec<usize> = refs[j]
+                .iter()
+                .filter_map(|k| offered.get(k))
+                .flatten()
+                .copied()
+                .filter(|&i| i != j)
+                .collect();
+            producers.sort_unstable();
+            producers.dedup();
+            for i in producers {
+                because[i].push(reason(ReasonKind::ConsumedBy, changed));
+            }
+        }
+        // Those that consumed what a changed or deleted descriptor offered at the merge base.
+        let old_descriptors = direct
+            .iter()
+            .map(|&j| self.products[j].path.as_str())
+            .chain(
+                change
+                    .deleted
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| [".yaml", ".yml", ".json"].iter().any(|e| p.ends_with(e))),
+            );
+        for path in old_descriptors {
+            let Some(old) = crate::git::show(&self.root, &change.base, path) else {
+                continue;
+            };
+            for (i, r) in refs.iter().enumerate() {
+                if self.products[i].path != path
+                    && r.iter().any(|k| names(&old, k))
+                    && !because[i]
+                        .iter()
+                        .any(|x| x.reason == ReasonKind::Consumes && x.path == path)
+                {
+                    because[i].push(reason(ReasonKind::Consumes, path));
+                }
+            }
+        }
+        finish(because)
     }
 
     /// `data` as every policy sees it (without the per-product part), see [`data::mesh_data`].
@@ -433,6 +635,61 @@ impl Mesh {
     }
 }
 
+/// Sorts and dedups each product's reasons.
+fn finish(mut because: Vec<Vec<Reason>>) -> Vec<Vec<Reason>> {
+    for why in &mut because {
+        why.sort();
+        why.dedup();
+    }
+    because
+}
+
+/// The `ref`s of a product's input ports (its normalized view's `input_ports[].ref`).
+fn input_refs(facts: &Value) -> Vec<&str> {
+    let mut refs = Vec::new();
+    if let Value::Array(ports) = &facts["view"]["input_ports"] {
+        for port in ports.iter() {
+            if let Value::String(r) = &port["ref"] {
+                refs.push(r.as_ref());
+            }
+        }
+    }
+    refs
+}
+
+/// What a product offers to consumers, as the mesh index keys it: its id
+/// (`index.product_ids`) and its output ports' contracts (`index.output_contracts`).
+fn offers(facts: &Value) -> Vec<&str> {
+    let view = &facts["view"];
+    let mut keys = Vec::new();
+    if let Value::String(id) = &view["id"] {
+        keys.push(id.as_ref());
+    }
+    if let Value::Array(ports) = &view["output_ports"] {
+        for port in ports.iter() {
+            if let Value::String(c) = &port["contract"] {
+                keys.push(c.as_ref());
+            }
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Whether `text` names `key` as a whole value (not as part of a longer name).
+fn names(text: &str, key: &str) -> bool {
+    if key.is_empty() {
+        return false;
+    }
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/');
+    text.match_indices(key).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + key.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
 /// One descriptor found by the walk, for `meshgate check --list-products`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListedProduct {
@@ -462,4 +719,18 @@ pub struct Listing {
     /// Folders the walk could not read: the listing is incomplete (exit code 2).
     #[serde(skip)]
     pub errors: Vec<RunError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn names_matches_whole_values_only() {
+        assert!(names("contractId: c-a\n", "c-a"));
+        assert!(names("{\"contractId\": \"c-a\"}", "c-a"));
+        assert!(!names("contractId: c-a-2\n", "c-a"));
+        assert!(!names("contractId: xc-a\n", "c-a"));
+        assert!(!names("anything", ""));
+    }
 }

@@ -126,6 +126,10 @@ pub struct ProductReport {
     /// How far the pipeline got (not serialized: `status` says it).
     #[serde(skip)]
     pub checked: Checked,
+    /// Why a changed-only run (`--changed-since`) selected it (absent in other runs, and on
+    /// products it did not select).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub selected_because: Vec<crate::scope::Reason>,
 }
 
 impl ProductReport {
@@ -348,6 +352,10 @@ pub struct Report {
     pub fail_on: Option<Severity>,
     /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
     pub scope: Vec<String>,
+    /// The change a changed-only run (`--changed-since`) selected its products by.
+    pub change: Option<crate::git::ChangeSet>,
+    /// The policy impact preview (`--impact`), set after [`Report::finish`].
+    pub impact: Option<crate::impact::Impact>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
     /// What the baseline given with `--baseline` found (`None` without one).
@@ -376,6 +384,8 @@ pub struct Parts {
     pub fail_on: Option<Severity>,
     /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
     pub scope: Vec<String>,
+    /// The change a changed-only run (`--changed-since`) selected its products by.
+    pub change: Option<crate::git::ChangeSet>,
     /// Source texts for snippets.
     pub sources: BTreeMap<String, Arc<str>>,
     /// The mesh's waivers (their problems are added to the findings).
@@ -400,6 +410,7 @@ impl Report {
             builtin_library,
             fail_on,
             scope,
+            change,
             mut sources,
             waivers,
             baseline,
@@ -578,6 +589,8 @@ impl Report {
             builtin_library,
             fail_on,
             scope,
+            change,
+            impact: None,
             sources,
             baseline,
         }

@@ -34,6 +34,9 @@ pub struct Product {
     pub view_anchors: Vec<view::Anchor>,
     /// Files whose nodes the tree holds: `[0]` is the descriptor, then files reached by `$ref`.
     pub files: Vec<String>,
+    /// Every file its `$ref`s asked for, found or not (a missing or broken one is not in
+    /// `files`), sorted: adding, changing or deleting one touches the product.
+    pub ref_reads: Vec<String>,
     /// The descriptor as a policy input (absent when it did not parse).
     pub input: Option<Value>,
     /// `data.meshgate.product`.
@@ -195,6 +198,7 @@ pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
         view: None,
         view_anchors: Vec::new(),
         files: vec![path.to_string()],
+        ref_reads: Vec::new(),
         input: None,
         facts: data::product_facts(path, domain, format, None, None, None),
         skipped: None,
@@ -273,7 +277,9 @@ pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
     let resolved = if opts.resolve_refs {
         // Duplicate-key warnings of fragments (lenient mode), located in the fragment.
         let fragment_warnings = std::cell::RefCell::new(Vec::new());
+        let reads = std::cell::RefCell::new(Vec::new());
         let load_ref = |rel: &str| -> Loaded {
+            reads.borrow_mut().push(rel.to_string());
             let (loaded, warnings) = load_fragment(opts, rel);
             fragment_warnings
                 .borrow_mut()
@@ -284,6 +290,10 @@ pub fn load(file: &ProductFile, opts: &LoadOptions<'_>) -> LoadedProduct {
         for (file, w) in fragment_warnings.into_inner() {
             findings.push(parse_finding(path, &file, domain, &w, Severity::Warning));
         }
+        let mut reads = reads.into_inner();
+        reads.sort();
+        reads.dedup();
+        product.ref_reads = reads;
         resolved
     } else {
         refs::Resolved {

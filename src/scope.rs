@@ -71,6 +71,91 @@ impl Scope {
     }
 }
 
+/// Which products a run checks, and why: `selected[i]` for `Mesh::products[i]`, with the
+/// reasons a changed-only run (`--changed-since`) selected it in `because[i]` (empty otherwise).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Whether each product is checked.
+    pub selected: Vec<bool>,
+    /// Why each selected product is, in a changed-only run.
+    pub because: Vec<Vec<Reason>>,
+    /// The change the run selected by, in a changed-only run.
+    pub change: Option<crate::git::ChangeSet>,
+}
+
+impl Selection {
+    /// Deselects the products selected only because a policy changed (for `--impact`, which
+    /// reports what the policy change does to them instead of failing the gate on it).
+    pub fn leave_policy_changes_to_impact(&mut self) {
+        let policy = |r: &Reason| {
+            matches!(
+                r.reason,
+                ReasonKind::GlobalPolicyChanged | ReasonKind::DomainPolicyChanged
+            )
+        };
+        for (s, why) in self.selected.iter_mut().zip(&mut self.because) {
+            if *s && !why.is_empty() && why.iter().all(policy) {
+                *s = false;
+                why.clear();
+            }
+        }
+    }
+}
+
+/// Why a changed-only run selected a product: what changed, and the file or product concerned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Reason {
+    /// What kind of change.
+    pub reason: ReasonKind,
+    /// The changed file (or, for `consumes`/`consumed-by`, the changed product), relative to
+    /// the mesh root.
+    pub path: String,
+}
+
+/// The kinds of change that touch a product (JSON: kebab-case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonKind {
+    /// Its descriptor was added or changed.
+    DescriptorChanged,
+    /// A file it reads through `$ref` changed or was deleted.
+    RefChanged,
+    /// Its domain's `domain.yaml` changed.
+    DomainChanged,
+    /// A policy of its domain was added, changed or deleted.
+    DomainPolicyChanged,
+    /// A global policy was added, changed or deleted.
+    GlobalPolicyChanged,
+    /// `meshgate.toml` changed.
+    ConfigChanged,
+    /// It consumes a changed (or deleted) product.
+    Consumes,
+    /// A changed product consumes it.
+    ConsumedBy,
+}
+
+impl ReasonKind {
+    /// How to say it before the path ("descriptor changed: a.yaml").
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReasonKind::DescriptorChanged => "descriptor changed",
+            ReasonKind::RefChanged => "$ref file changed",
+            ReasonKind::DomainChanged => "domain descriptor changed",
+            ReasonKind::DomainPolicyChanged => "domain policy changed",
+            ReasonKind::GlobalPolicyChanged => "global policy changed",
+            ReasonKind::ConfigChanged => "meshgate.toml changed",
+            ReasonKind::Consumes => "consumes changed product",
+            ReasonKind::ConsumedBy => "consumed by changed product",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.reason.describe(), self.path)
+    }
+}
+
 /// Why PATH names no mesh.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {

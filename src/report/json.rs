@@ -16,12 +16,23 @@ struct Tool {
     version: &'static str,
 }
 
+/// What a changed-only run compared (`--changed-since`).
+#[derive(Serialize)]
+struct ChangedSince<'a> {
+    reference: &'a str,
+    merge_base: &'a str,
+    changed: &'a [String],
+    deleted: &'a [String],
+}
+
 #[derive(Serialize)]
 struct Document<'a> {
     version: u32,
     tool: Tool,
     fail_on: Option<Severity>,
     scope: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_since: Option<ChangedSince<'a>>,
     builtin_library: bool,
     summary: &'a Summary,
     domains: &'a [DomainSummary],
@@ -30,6 +41,8 @@ struct Document<'a> {
     findings: &'a [Finding],
     excepted: &'a [Finding],
     errors: &'a [RunError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact: Option<&'a crate::impact::Impact>,
 }
 
 /// Writes the report as pretty-printed JSON followed by a newline.
@@ -42,6 +55,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         },
         fail_on: report.fail_on,
         scope: &report.scope,
+        changed_since: report.change.as_ref().map(|c| ChangedSince {
+            reference: &c.reference,
+            merge_base: &c.base,
+            changed: &c.changed,
+            deleted: &c.deleted,
+        }),
         builtin_library: report.builtin_library,
         summary: &report.summary,
         domains: &report.domains,
@@ -50,6 +69,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         findings: &report.findings,
         excepted: &report.excepted,
         errors: &report.errors,
+        impact: report.impact.as_ref(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
     writeln!(out)

@@ -59,13 +59,25 @@ pub fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::render(report, opts, out),
+        Format::Human => {
+            human::render(report, opts, out)?;
+            match &report.impact {
+                Some(i) => crate::impact::render_human(i, out),
+                None => Ok(()),
+            }
+        }
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Junit => junit::render(report, out),
         Format::Github => github::render(report, opts, out),
         Format::Gitlab => gitlab::render(report, out),
-        Format::Markdown => markdown::render(report, out),
+        Format::Markdown => {
+            markdown::render(report, out)?;
+            match &report.impact {
+                Some(i) => crate::impact::render_markdown(i, out),
+                None => Ok(()),
+            }
+        }
     }
 }
 
