@@ -3,12 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::descriptor::Pos;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; never fails a run unless `--fail-on info`.
@@ -51,7 +51,7 @@ impl FromStr for Severity {
 }
 
 /// A span in a file: 1-based start line and column, and its end (exclusive, on the same line).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// Repo-relative path of the file.
     pub file: String,
@@ -106,7 +106,7 @@ pub const POLICY_POLICY: &str = "meshgate.policy";
 pub const POLICY_TEMPLATE: &str = "meshgate.template";
 
 /// One problem found on one data product, or on one domain's `domain.yaml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Repo-relative path of the product descriptor; `null` for a finding on a domain file
     /// (then `domain` is set) or on the repository itself.

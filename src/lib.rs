@@ -30,5 +30,6 @@ pub mod rego;
 pub mod report;
 pub mod rules;
 pub mod scope;
+pub mod score;
 pub mod testing;
 pub mod view;
