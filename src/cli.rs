@@ -143,6 +143,43 @@ enum Command {
         #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
         policy_memory_mb: Option<u64>,
     },
+    /// The governance board's report: a score and a level per product, a scorecard per
+    /// domain and the mesh overview, from the evaluation `check` runs (or a saved result).
+    Report {
+        /// The mesh repository, or parts of it (as for `check`); with --from, where to read
+        /// meshgate.toml's `[score]` weights.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = report::scorecard::ReportFormat::Markdown)]
+        format: report::scorecard::ReportFormat,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Read a saved `meshgate check --format json` result instead of evaluating the mesh.
+        #[arg(long, value_name = "RESULT.json")]
+        from: Option<PathBuf>,
+        /// Exit 1 when the mesh's mean score is below SCORE (0-100), or no product is scored.
+        #[arg(long, value_name = "SCORE", value_parser = parse_percent)]
+        fail_under: Option<f64>,
+        /// Worker threads (default, or 0: one per core; at most 4 per core are used).
+        #[arg(long, short = 'j', value_name = "N")]
+        threads: Option<usize>,
+        #[command(flatten)]
+        mesh: MeshArgs,
+        /// Accept a repository without any product descriptor.
+        #[arg(long)]
+        allow_empty: bool,
+        /// Rego evaluator, as for `check`.
+        #[arg(long, value_enum, default_value_t = EvaluatorChoice::Interpreter)]
+        evaluator: EvaluatorChoice,
+        /// What `time.now_ns()` returns in every policy (RFC 3339), as for `check`.
+        #[arg(long, value_name = "RFC3339", value_parser = crate::rego::parse_rfc3339_ns)]
+        now: Option<i64>,
+        /// Memory one product's evaluation may allocate, in MiB, as for `check`.
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+        policy_memory_mb: Option<u64>,
+    },
     /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
     /// as `check` evaluates, with optional line coverage.
     Test {
@@ -424,6 +461,46 @@ pub fn run(cli: Cli) -> u8 {
                 run_check(&opts, format, output.as_ref(), &render_opts)
             }
         }
+        Command::Report {
+            paths,
+            format,
+            output,
+            from,
+            fail_under,
+            threads,
+            mesh,
+            allow_empty,
+            evaluator,
+            now,
+            policy_memory_mb,
+        } => {
+            let target = match scope::resolve_all(&paths) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("meshgate: error: {e}");
+                    return 2;
+                }
+            };
+            let (threads, note) = check::worker_threads(threads);
+            if let Some(note) = note {
+                eprintln!("meshgate: note: {note}");
+            }
+            let opts = CheckOptions {
+                load: mesh.settings(&target.root),
+                threads: Some(threads),
+                fail_on: None,
+                parse_only: false,
+                evaluator: match evaluator {
+                    EvaluatorChoice::Vm => Evaluator::Vm,
+                    EvaluatorChoice::Interpreter => Evaluator::Interpreter,
+                },
+                allow_empty,
+                scopes: target.scopes.clone(),
+                now_ns: now,
+                policy_memory_mb,
+            };
+            run_report(&opts, from.as_ref(), format, output.as_ref(), fail_under)
+        }
         Command::Inspect {
             path,
             repo,
@@ -545,6 +622,59 @@ fn run_check(
         }
     }
     Ok(report.exit_code())
+}
+
+/// `meshgate report`: evaluates as `check` does (or reads `--from`), scores, renders. Exit 2
+/// when the evaluation was incomplete, else 1 under `--fail-under`, else 0.
+fn run_report(
+    opts: &CheckOptions,
+    from: Option<&PathBuf>,
+    format: report::scorecard::ReportFormat,
+    output: Option<&PathBuf>,
+    fail_under: Option<f64>,
+) -> Result<u8, Stop> {
+    use crate::score;
+    let config = crate::config::Config::load(&opts.load.root).map_err(|e| {
+        format!(
+            "{}",
+            crate::config::ConfigError {
+                file: opts.load.root.join(&e.file).display().to_string(),
+                ..e
+            }
+        )
+    })?;
+    let input = match from {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            score::Input::from_check_json(&text, &file.display().to_string())?
+        }
+        None => score::Input::from_report(&check::check(opts).map_err(|e| e.to_string())?),
+    };
+    for e in &input.errors {
+        eprintln!("meshgate: error: {e}");
+    }
+    let board = score::board(&input, &config.score);
+    write_output(output, |w| report::scorecard::render(format, &board, w))?;
+    if input.incomplete {
+        return Ok(2);
+    }
+    if let Some(min) = fail_under {
+        match board.mesh.stats.mean {
+            Some(mean) if mean >= min => {}
+            Some(mean) => {
+                eprintln!("meshgate: the mesh's mean score {mean:.1} is under --fail-under {min}");
+                return Ok(1);
+            }
+            None => {
+                eprintln!(
+                    "meshgate: no product has a score, so the mesh is not over --fail-under {min}"
+                );
+                return Ok(1);
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// The page of the current GitHub Actions run (where its job summary is), from the variables

@@ -127,7 +127,50 @@ fn policy_severity(severity: Option<Severity>, rules: &[String]) -> Severity {
     })
 }
 
+/// meshgate's built-in checks on products, scored as bronze policies of these severities: a
+/// product passes one when it has no finding of it.
+pub const BUILTIN_POLICIES: [(&str, Severity); 3] = [
+    (crate::findings::POLICY_PARSE, Severity::Error),
+    (crate::findings::POLICY_LAYOUT, Severity::Error),
+    (crate::findings::POLICY_REF, Severity::Warning),
+];
+
 impl Input {
+    /// Adds the built-in checks as policies ([`BUILTIN_POLICIES`]), with each product's
+    /// outcome from its findings.
+    fn with_builtins(mut self) -> Input {
+        let first = self.policies.len();
+        for (id, severity) in BUILTIN_POLICIES {
+            self.policies.push(PolicyInfo {
+                id: id.to_string(),
+                domain: None,
+                title: Some("meshgate built-in checks".to_string()),
+                severity,
+                level: Level::Bronze,
+            });
+        }
+        let mut hit: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        for f in &self.findings {
+            if let Some(p) = &f.product {
+                hit.insert((p.as_str(), f.policy.as_str()));
+            }
+        }
+        for p in &mut self.products {
+            for (k, (id, _)) in BUILTIN_POLICIES.iter().enumerate() {
+                let outcome = if p.status == Status::Skipped {
+                    Outcome::Skipped
+                } else if hit.contains(&(p.path.as_str(), *id)) {
+                    Outcome::Fail
+                } else {
+                    Outcome::Pass
+                };
+                p.outcomes.resize(first + k, None);
+                p.outcomes.push(Some(outcome));
+            }
+        }
+        self
+    }
+
     /// From a check's result model.
     pub fn from_report(report: &Report) -> Input {
         Input {
@@ -163,6 +206,7 @@ impl Input {
             errors: report.errors.iter().map(|e| e.to_string()).collect(),
             incomplete: report.exit_code() == 2,
         }
+        .with_builtins()
     }
 
     /// From the text of a saved `check --format json` document; `file` names it in errors.
@@ -282,7 +326,8 @@ impl Input {
             findings: doc.findings,
             incomplete: !errors.is_empty(),
             errors,
-        })
+        }
+        .with_builtins())
     }
 }
 
@@ -588,6 +633,8 @@ pub struct MeshCard {
 pub struct Board {
     /// Schema version ([`REPORT_VERSION`]).
     pub report_version: u32,
+    /// What wrote it.
+    pub tool: Tool,
     /// The weights used.
     pub weights: ScoreWeights,
     /// The mesh overview.
@@ -600,6 +647,15 @@ pub struct Board {
     pub findings: Vec<Finding>,
     /// The check's run errors.
     pub errors: Vec<String>,
+}
+
+/// The program that wrote a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// `meshgate`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
 }
 
 /// The ranges of the score distribution.
@@ -677,6 +733,10 @@ pub fn board(input: &Input, weights: &ScoreWeights) -> Board {
     failing_policies.truncate(10);
     Board {
         report_version: REPORT_VERSION,
+        tool: Tool {
+            name: "meshgate".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
         weights: *weights,
         mesh: MeshCard {
             domains: domains.iter().filter(|d| d.name.is_some()).count(),
@@ -848,9 +908,31 @@ mod tests {
             &input.policies,
             &ScoreWeights::default(),
         );
-        // x (bronze, 10) fails, y (gold, 5) passes: 33.3, none, blocked by x.
-        assert_eq!((s.score, s.level), (Some(33.3), Some(Tier::None)));
+        // x (bronze, 10) fails; y (gold, 5) and the built-in checks (10 + 10 + 5, no
+        // finding) pass: 30 of 40 = 75.0, none, blocked by x.
+        assert_eq!(input.policies.len(), 5);
+        assert_eq!((s.score, s.level), (Some(75.0), Some(Tier::None)));
         assert_eq!(s.blocking, ["x"]);
+    }
+
+    #[test]
+    fn a_built_in_finding_fails_its_built_in_policy() {
+        // A layout error on the product: meshgate.layout (bronze, error) fails: 15 of 25 = 60.
+        let finding = r#"{"product": "p.yaml", "domain": "d", "policy": "meshgate.layout", "rule": "domain-mismatch",
+            "id": "domain-mismatch", "severity": "error", "message": "m", "path": null, "location": null, "help": null,
+            "fingerprint": "0"}"#;
+        let json = format!(
+            r#"{{"version": 2, "domains": [], "products": [{{"path": "p.yaml", "domain": "d", "standard": "dpds",
+              "status": "fail", "outcomes": ""}}], "policies": [], "findings": [{finding}], "errors": []}}"#
+        );
+        let input = Input::from_check_json(&json, "r.json").unwrap();
+        let s = score_product(
+            &input.products[0],
+            &input.policies,
+            &ScoreWeights::default(),
+        );
+        assert_eq!((s.score, s.level), (Some(60.0), Some(Tier::None)));
+        assert_eq!(s.blocking, ["meshgate.layout"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod junit;
 pub mod list;
 pub mod markdown;
 pub mod sarif;
+pub mod scorecard;
 pub mod testrun;
 
 use std::io::{self, Write};

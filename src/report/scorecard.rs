@@ -1,0 +1,198 @@
+//! `meshgate report`: the governance board's report (scores, levels, domain scorecards, the
+//! mesh overview) as versioned JSON or markdown, drawn from a [`Board`].
+
+use std::io::{self, Write};
+
+use crate::score::{Board, DomainCard, LevelCounts, Tier};
+
+use super::markdown::cell;
+
+/// The output formats of `meshgate report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The versioned JSON document described in the README (the input of `--compare`).
+    Json,
+    /// Markdown for a wiki page or a pull-request comment: the mesh table, then each domain.
+    Markdown,
+}
+
+/// Renders `board` as `format` into `out`.
+pub fn render(format: ReportFormat, board: &Board, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, board).map_err(io::Error::from)?;
+            writeln!(out)
+        }
+        ReportFormat::Markdown => markdown(board, out),
+    }
+}
+
+/// A score as shown: one decimal, or `—` for none.
+pub fn score_text(s: Option<f64>) -> String {
+    s.map_or_else(|| "—".to_string(), |s| format!("{s:.1}"))
+}
+
+/// A level as shown: its name, or `—` for none (not scored).
+pub fn level_text(t: Option<Tier>) -> &'static str {
+    t.map_or("—", Tier::as_str)
+}
+
+fn levels_text(l: &LevelCounts) -> String {
+    [Tier::Gold, Tier::Silver, Tier::Bronze, Tier::None]
+        .iter()
+        .map(|&t| format!("{} {}", t.as_str(), l.get(t)))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn domain_name(d: &DomainCard) -> String {
+    d.name
+        .as_deref()
+        .map_or_else(|| "(no domain)".to_string(), cell)
+}
+
+fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
+    let m = &b.mesh;
+    writeln!(out, "# Data mesh governance report\n")?;
+    writeln!(
+        out,
+        "**Mesh:** {} products in {} domains · mean score {} · median {} · lowest {} · levels: {}\n",
+        m.stats.products,
+        m.domains,
+        score_text(m.stats.mean),
+        score_text(m.stats.median),
+        score_text(m.stats.min),
+        levels_text(&m.stats.levels)
+    )?;
+    if !b.errors.is_empty() {
+        writeln!(
+            out,
+            "> **Incomplete:** {} run error(s); the scores of the products concerned count those policies as failed.\n",
+            b.errors.len()
+        )?;
+    }
+    writeln!(
+        out,
+        "| Domain | Owner | Products | Mean | Median | Min | Gold | Silver | Bronze | None |"
+    )?;
+    writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")?;
+    for d in &b.domains {
+        let l = &d.stats.levels;
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            domain_name(d),
+            d.owner.as_deref().map_or_else(|| "—".to_string(), cell),
+            d.stats.products,
+            score_text(d.stats.mean),
+            score_text(d.stats.median),
+            score_text(d.stats.min),
+            l.gold,
+            l.silver,
+            l.bronze,
+            l.none
+        )?;
+    }
+    writeln!(out, "\n### Score distribution\n")?;
+    writeln!(out, "| Score | Products |\n|---|--:|")?;
+    for bucket in &m.distribution {
+        writeln!(out, "| {} | {} |", bucket.range, bucket.products)?;
+    }
+    if !m.failing_policies.is_empty() {
+        writeln!(out, "\n### Policies failing most\n")?;
+        writeln!(
+            out,
+            "| Policy | Level | Severity | Products |\n|---|---|---|--:|"
+        )?;
+        for h in &m.failing_policies {
+            writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                cell(&h.policy),
+                h.level.as_str(),
+                h.severity,
+                h.products
+            )?;
+        }
+    }
+    for d in &b.domains {
+        writeln!(out, "\n## {}\n", domain_name(d))?;
+        writeln!(
+            out,
+            "Owner: {} · {} products · mean {} · median {} · lowest {} · levels: {}",
+            d.owner.as_deref().map_or_else(|| "—".to_string(), cell),
+            d.stats.products,
+            score_text(d.stats.mean),
+            score_text(d.stats.median),
+            score_text(d.stats.min),
+            levels_text(&d.stats.levels)
+        )?;
+        if d.products.is_empty() {
+            writeln!(out, "\nNo products.")?;
+            continue;
+        }
+        if !d.failing_policies.is_empty() {
+            writeln!(out, "\n### What to fix first\n")?;
+            writeln!(
+                out,
+                "| Policy | Level | Severity | Products |\n|---|---|---|--:|"
+            )?;
+            for h in &d.failing_policies {
+                writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} |",
+                    cell(&h.policy),
+                    h.level.as_str(),
+                    h.severity,
+                    h.products
+                )?;
+            }
+        }
+        if !d.worst.is_empty() {
+            writeln!(out, "\n### Lowest scores\n")?;
+            for (i, w) in d.worst.iter().enumerate() {
+                writeln!(
+                    out,
+                    "{}. `{}`: {} ({})",
+                    i + 1,
+                    cell(&w.path),
+                    score_text(Some(w.score)),
+                    level_text(w.level)
+                )?;
+            }
+        }
+        writeln!(out, "\n### Products\n")?;
+        writeln!(
+            out,
+            "| Product | Status | Score | Level | Blocking the next level |\n|---|---|--:|---|---|"
+        )?;
+        for p in &d.products {
+            let blocking = if p.blocking.is_empty() {
+                "—".to_string()
+            } else {
+                format!(
+                    "{}: {}",
+                    level_text(p.next_level),
+                    p.blocking
+                        .iter()
+                        .map(|id| format!("`{}`", cell(id)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                cell(&p.path),
+                serde_json::to_value(p.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                score_text(p.score),
+                level_text(p.level),
+                blocking
+            )?;
+        }
+    }
+    Ok(())
+}
