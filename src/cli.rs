@@ -159,6 +159,10 @@ enum Command {
         /// Read a saved `meshgate check --format json` result instead of evaluating the mesh.
         #[arg(long, value_name = "RESULT.json")]
         from: Option<PathBuf>,
+        /// Compare with an earlier `meshgate report --format json`: score deltas, level
+        /// changes, new and fixed findings.
+        #[arg(long, value_name = "PREVIOUS.json")]
+        compare: Option<PathBuf>,
         /// Exit 1 when the mesh's mean score is below SCORE (0-100), or no product is scored.
         #[arg(long, value_name = "SCORE", value_parser = parse_percent)]
         fail_under: Option<f64>,
@@ -466,6 +470,7 @@ pub fn run(cli: Cli) -> u8 {
             format,
             output,
             from,
+            compare,
             fail_under,
             threads,
             mesh,
@@ -499,7 +504,12 @@ pub fn run(cli: Cli) -> u8 {
                 now_ns: now,
                 policy_memory_mb,
             };
-            run_report(&opts, from.as_ref(), format, output.as_ref(), fail_under)
+            let inputs = ReportInputs {
+                from,
+                compare,
+                fail_under,
+            };
+            run_report(&opts, &inputs, format, output.as_ref())
         }
         Command::Inspect {
             path,
@@ -624,16 +634,34 @@ fn run_check(
     Ok(report.exit_code())
 }
 
+/// The files and gate of `meshgate report`.
+struct ReportInputs {
+    from: Option<PathBuf>,
+    compare: Option<PathBuf>,
+    fail_under: Option<f64>,
+}
+
 /// `meshgate report`: evaluates as `check` does (or reads `--from`), scores, renders. Exit 2
 /// when the evaluation was incomplete, else 1 under `--fail-under`, else 0.
 fn run_report(
     opts: &CheckOptions,
-    from: Option<&PathBuf>,
+    inputs: &ReportInputs,
     format: report::scorecard::ReportFormat,
     output: Option<&PathBuf>,
-    fail_under: Option<f64>,
 ) -> Result<u8, Stop> {
     use crate::score;
+    let read = |file: &PathBuf| {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    };
+    // The earlier report is read first: a wrong file stops before the evaluation.
+    let previous = match &inputs.compare {
+        Some(file) => Some(score::read_board(
+            &read(file)?,
+            &file.display().to_string(),
+        )?),
+        None => None,
+    };
+    let (from, fail_under) = (inputs.from.as_ref(), inputs.fail_under);
     let config = crate::config::Config::load(&opts.load.root).map_err(|e| {
         format!(
             "{}",
@@ -644,17 +672,14 @@ fn run_report(
         )
     })?;
     let input = match from {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            score::Input::from_check_json(&text, &file.display().to_string())?
-        }
+        Some(file) => score::Input::from_check_json(&read(file)?, &file.display().to_string())?,
         None => score::Input::from_report(&check::check(opts).map_err(|e| e.to_string())?),
     };
     for e in &input.errors {
         eprintln!("meshgate: error: {e}");
     }
-    let board = score::board(&input, &config.score);
+    let mut board = score::board(&input, &config.score);
+    board.comparison = previous.map(|p| score::compare(&board, &p));
     write_output(output, |w| report::scorecard::render(format, &board, w))?;
     if input.incomplete {
         return Ok(2);

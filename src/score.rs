@@ -601,8 +601,8 @@ pub struct DomainCard {
     pub failing_policies: Vec<PolicyHits>,
     /// Its five lowest-scored products, lowest first.
     pub worst: Vec<Worst>,
-    /// Every product of the domain, by path.
-    pub products: Vec<ProductScore>,
+    /// Every product of the domain with its score, by path.
+    pub product_scores: Vec<ProductScore>,
 }
 
 /// How many scored products fall in one score range.
@@ -647,6 +647,244 @@ pub struct Board {
     pub findings: Vec<Finding>,
     /// The check's run errors.
     pub errors: Vec<String>,
+    /// The changes since an earlier report (`--compare`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+}
+
+/// A score then and now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreDelta {
+    /// In the earlier report (`null`: no score, or not in it).
+    pub before: Option<f64>,
+    /// Now.
+    pub after: Option<f64>,
+    /// `after - before`, one decimal, when both exist.
+    pub delta: Option<f64>,
+}
+
+impl ScoreDelta {
+    fn new(before: Option<f64>, after: Option<f64>) -> ScoreDelta {
+        ScoreDelta {
+            before,
+            after,
+            delta: before
+                .zip(after)
+                .map(|(b, a)| ((a - b) * 10.0).round() / 10.0 + 0.0),
+        }
+    }
+}
+
+/// A domain's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainDelta {
+    /// Domain name.
+    pub name: Option<String>,
+    /// Its mean score then and now.
+    #[serde(flatten)]
+    pub mean: ScoreDelta,
+    /// Findings new in it.
+    pub new_findings: usize,
+    /// Findings gone from it.
+    pub fixed_findings: usize,
+}
+
+/// A product whose score or level changed, or that came or went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDelta {
+    /// Repo-relative path.
+    pub path: String,
+    /// Its domain (now, or then for a product that went).
+    pub domain: Option<String>,
+    /// Its score then and now.
+    #[serde(flatten)]
+    pub score: ScoreDelta,
+    /// Its level then (`null`: no level, or not in the earlier report).
+    pub level_before: Option<Tier>,
+    /// Its level now (`null`: no level, or gone).
+    pub level_after: Option<Tier>,
+    /// `new` (not in the earlier report), `removed` (not in this one) or `changed`.
+    pub change: String,
+}
+
+/// A finding as `--compare` matches it: by product (or domain file), policy, rule and
+/// message, never by line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FindingKey {
+    /// The product, `null` for a domain-level finding.
+    pub product: Option<String>,
+    /// Its domain.
+    pub domain: Option<String>,
+    /// Policy id.
+    pub policy: String,
+    /// Rule.
+    pub rule: String,
+    /// Message.
+    pub message: String,
+    /// Severity (not part of the match).
+    pub severity: Severity,
+}
+
+/// What changed since an earlier report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The mesh's mean score then and now.
+    pub mesh: ScoreDelta,
+    /// Every domain of either report, as in `domains`.
+    pub domains: Vec<DomainDelta>,
+    /// The products whose score or level changed, that are new or that went, by path.
+    pub products: Vec<ProductDelta>,
+    /// Findings in this report and not in the earlier one (sorted).
+    pub new_findings: Vec<FindingKey>,
+    /// Findings in the earlier report and not in this one (sorted).
+    pub fixed_findings: Vec<FindingKey>,
+}
+
+fn keys(findings: &[Finding]) -> Vec<FindingKey> {
+    let mut v: Vec<FindingKey> = findings
+        .iter()
+        .map(|f| FindingKey {
+            product: f.product.clone(),
+            domain: f.domain.clone(),
+            policy: f.policy.clone(),
+            rule: f.rule.clone(),
+            message: f.message.clone(),
+            severity: f.severity,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `a` minus `b`, as multisets matched without severity (both sorted).
+fn minus(a: &[FindingKey], b: &[FindingKey]) -> Vec<FindingKey> {
+    let id = |k: &FindingKey| {
+        (
+            k.product.clone(),
+            k.domain.clone(),
+            k.policy.clone(),
+            k.rule.clone(),
+            k.message.clone(),
+        )
+    };
+    let mut left: BTreeMap<_, usize> = BTreeMap::new();
+    for k in b {
+        *left.entry(id(k)).or_default() += 1;
+    }
+    a.iter()
+        .filter(|k| match left.get_mut(&id(k)) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
+/// Reads an earlier JSON report (`--compare`); `file` names it in errors.
+pub fn read_board(text: &str, file: &str) -> Result<Board, String> {
+    #[derive(Deserialize)]
+    struct Version {
+        report_version: Option<u32>,
+    }
+    let v: Version = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{file}:{}:{}: not a `meshgate report --format json` report: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    match v.report_version {
+        Some(REPORT_VERSION) => {}
+        Some(other) => {
+            return Err(format!(
+                "{file}: a report of version {other}, but this meshgate compares with version {REPORT_VERSION}: write the earlier report again with this version (`meshgate report --format json`)"
+            ))
+        }
+        None => {
+            return Err(format!(
+                "{file}: no `report_version`: --compare takes an earlier `meshgate report --format json` (not a `check` result)"
+            ))
+        }
+    }
+    serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{file}:{}:{}: not a `meshgate report --format json` report: {e}",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// What changed from `previous` to `current`.
+pub fn compare(current: &Board, previous: &Board) -> Comparison {
+    let now = keys(&current.findings);
+    let then = keys(&previous.findings);
+    let new_findings = minus(&now, &then);
+    let fixed_findings = minus(&then, &now);
+    let mut names: Vec<Option<String>> = current
+        .domains
+        .iter()
+        .chain(&previous.domains)
+        .map(|d| d.name.clone())
+        .collect();
+    names.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
+    names.dedup();
+    let mean_of = |b: &Board, n: &Option<String>| {
+        b.domains
+            .iter()
+            .find(|d| &d.name == n)
+            .and_then(|d| d.stats.mean)
+    };
+    let domains = names
+        .iter()
+        .map(|n| DomainDelta {
+            name: n.clone(),
+            mean: ScoreDelta::new(mean_of(previous, n), mean_of(current, n)),
+            new_findings: new_findings.iter().filter(|k| &k.domain == n).count(),
+            fixed_findings: fixed_findings.iter().filter(|k| &k.domain == n).count(),
+        })
+        .collect();
+    let products_of = |b: &Board| -> BTreeMap<String, ProductScore> {
+        b.domains
+            .iter()
+            .flat_map(|d| d.product_scores.iter())
+            .map(|p| (p.path.clone(), p.clone()))
+            .collect()
+    };
+    let (before, after) = (products_of(previous), products_of(current));
+    let mut paths: Vec<&String> = before.keys().chain(after.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    let products = paths
+        .into_iter()
+        .filter_map(|path| {
+            let (b, a) = (before.get(path), after.get(path));
+            let change = match (b, a) {
+                (None, Some(_)) => "new",
+                (Some(_), None) => "removed",
+                (Some(b), Some(a)) if b.score != a.score || b.level != a.level => "changed",
+                _ => return None,
+            };
+            Some(ProductDelta {
+                path: path.clone(),
+                domain: a.or(b).and_then(|p| p.domain.clone()),
+                score: ScoreDelta::new(b.and_then(|p| p.score), a.and_then(|p| p.score)),
+                level_before: b.and_then(|p| p.level),
+                level_after: a.and_then(|p| p.level),
+                change: change.to_string(),
+            })
+        })
+        .collect();
+    Comparison {
+        mesh: ScoreDelta::new(previous.mesh.stats.mean, current.mesh.stats.mean),
+        domains,
+        products,
+        new_findings,
+        fixed_findings,
+    }
 }
 
 /// The program that wrote a report.
@@ -712,7 +950,7 @@ pub fn board(input: &Input, weights: &ScoreWeights) -> Board {
                 stats: stats(&mine),
                 failing_policies: failing(&mine, input, &index),
                 worst,
-                products: mine.into_iter().cloned().collect(),
+                product_scores: mine.into_iter().cloned().collect(),
                 name,
             }
         })
@@ -748,6 +986,7 @@ pub fn board(input: &Input, weights: &ScoreWeights) -> Board {
         policies: input.policies.clone(),
         findings: input.findings.clone(),
         errors: input.errors.clone(),
+        comparison: None,
     }
 }
 

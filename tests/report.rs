@@ -125,7 +125,7 @@ fn score_weights_come_from_meshgate_toml() {
         doc["weights"],
         serde_json::json!({"error": 0, "warning": 5, "info": 0})
     );
-    let consent = doc["domains"][0]["products"]
+    let consent = doc["domains"][0]["product_scores"]
         .as_array()
         .unwrap()
         .iter()
@@ -146,5 +146,124 @@ fn score_weights_come_from_meshgate_toml() {
             .contains("meshgate.toml:2:1: unknown field `erorr`"),
         "{}",
         r.stderr
+    );
+}
+
+/// Copies `from` into `to`, recursively.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Replaces `old` by `new` in the mesh file `rel` (which must hold it).
+fn edit(root: &std::path::Path, rel: &str, old: &str, new: &str) {
+    let p = root.join(rel);
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains(old), "{rel} has no `{old}`");
+    std::fs::write(&p, text.replacen(old, new, 1)).unwrap();
+}
+
+#[test]
+fn compare_with_an_earlier_report() {
+    let mesh = tempfile::tempdir().unwrap();
+    copy_tree(&common::repo().join("fixtures/mesh"), mesh.path());
+    let out = tempfile::tempdir().unwrap();
+    let previous = out.path().join("previous.json");
+    let r = meshgate_in(
+        mesh.path(),
+        &[
+            "report",
+            "--format",
+            "json",
+            "-o",
+            previous.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The next month: supplier-catalog fixed, order-events broken, lines shifted above
+    // replenishment-forecast's findings (they must not count as new and fixed), a product gone.
+    edit(
+        mesh.path(),
+        "domains/inventory/products/supplier-catalog/supplier-catalog.odps.yaml",
+        "status: in-review",
+        "status: active",
+    );
+    edit(
+        mesh.path(),
+        "domains/orders/products/order-events/dataproduct.yaml",
+        "status: active",
+        "status: bogus",
+    );
+    let forecast =
+        "domains/inventory/products/replenishment-forecast/replenishment-forecast.dpds.yaml";
+    let text = std::fs::read_to_string(mesh.path().join(forecast)).unwrap();
+    std::fs::write(mesh.path().join(forecast), format!("# a comment\n\n{text}")).unwrap();
+    std::fs::remove_dir_all(mesh.path().join("domains/orders/products/order-returns")).unwrap();
+    let args = ["report", "--compare", previous.to_str().unwrap()];
+    let md = meshgate_in(
+        mesh.path(),
+        &[&args[..], &["--format", "markdown"]].concat(),
+    );
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    insta::assert_snapshot!("compare_markdown", md.stdout);
+    let json = meshgate_in(mesh.path(), &[&args[..], &["--format", "json"]].concat());
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    insta::assert_json_snapshot!("compare_json", doc["comparison"]);
+    let c = &doc["comparison"];
+    let changed: Vec<(&str, &str)> = c["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["path"].as_str().unwrap(), p["change"].as_str().unwrap()))
+        .collect();
+    assert!(
+        changed.iter().all(|(p, _)| !p.contains("replenishment")),
+        "{changed:?}"
+    );
+    assert!(changed.contains(&(
+        "domains/orders/products/order-returns/dataproduct.yml",
+        "removed"
+    )));
+    // A JSON report with --compare can itself be the next comparison's input; a check result
+    // cannot.
+    let saved = out.path().join("now.json");
+    std::fs::write(&saved, &json.stdout).unwrap();
+    let again = meshgate_in(
+        mesh.path(),
+        &["report", "--compare", saved.to_str().unwrap()],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("0 new findings · 0 fixed · 0 products changed"),
+        "{}",
+        again.stdout
+    );
+    let check = out.path().join("check.json");
+    meshgate_in(
+        mesh.path(),
+        &["check", "--format", "json", "-o", check.to_str().unwrap()],
+    );
+    let bad = meshgate_in(
+        mesh.path(),
+        &["report", "--compare", check.to_str().unwrap()],
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains(
+            "no `report_version`: --compare takes an earlier `meshgate report --format json`"
+        ),
+        "{}",
+        bad.stderr
     );
 }

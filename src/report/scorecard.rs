@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::score::{Board, DomainCard, LevelCounts, Tier};
+use crate::score::{Board, DomainCard, FindingKey, LevelCounts, ScoreDelta, Tier};
 
 use super::markdown::cell;
 
@@ -45,6 +45,39 @@ fn levels_text(l: &LevelCounts) -> String {
         .join(" · ")
 }
 
+/// A score change as shown: `+3.4`, `-2.0`, `0.0`, or `—` when either side has no score.
+pub fn delta_text(d: &ScoreDelta) -> String {
+    match d.delta {
+        Some(x) if x > 0.0 => format!("+{x:.1}"),
+        Some(x) => format!("{x:.1}"),
+        None => "—".to_string(),
+    }
+}
+
+/// A level change as shown: `silver → bronze`, or the level when it did not change.
+pub fn level_change_text(before: Option<Tier>, after: Option<Tier>) -> String {
+    if before == after {
+        level_text(after).to_string()
+    } else {
+        format!("{} → {}", level_text(before), level_text(after))
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn finding_item(k: &FindingKey) -> String {
+    format!(
+        "- `{}` {} `{}/{}`: {}",
+        cell(k.product.as_deref().unwrap_or("domain.yaml")),
+        k.severity,
+        cell(&k.policy),
+        cell(&k.rule),
+        cell(&k.message)
+    )
+}
+
 fn domain_name(d: &DomainCard) -> String {
     d.name
         .as_deref()
@@ -64,6 +97,18 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
         score_text(m.stats.min),
         levels_text(&m.stats.levels)
     )?;
+    if let Some(c) = &b.comparison {
+        writeln!(
+            out,
+            "**Since the previous report:** mean {} → {} ({}) · {} · {} fixed · {} changed\n",
+            score_text(c.mesh.before),
+            score_text(c.mesh.after),
+            delta_text(&c.mesh),
+            plural(c.new_findings.len(), "new finding", "new findings"),
+            c.fixed_findings.len(),
+            plural(c.products.len(), "product", "products")
+        )?;
+    }
     if !b.errors.is_empty() {
         writeln!(
             out,
@@ -71,16 +116,29 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
             b.errors.len()
         )?;
     }
+    let cmp = b.comparison.as_ref();
+    let (delta_head, delta_rule) = if cmp.is_some() {
+        (" Δ mean |", "--:|")
+    } else {
+        ("", "")
+    };
     writeln!(
         out,
-        "| Domain | Owner | Products | Mean | Median | Min | Gold | Silver | Bronze | None |"
+        "| Domain | Owner | Products | Mean |{delta_head} Median | Min | Gold | Silver | Bronze | None |"
     )?;
-    writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")?;
+    writeln!(out, "|---|---|--:|--:|{delta_rule}--:|--:|--:|--:|--:|--:|")?;
     for d in &b.domains {
         let l = &d.stats.levels;
+        let delta = cmp.map_or_else(String::new, |c| {
+            let d = c.domains.iter().find(|x| x.name == d.name);
+            format!(
+                " {} |",
+                d.map_or_else(|| "—".to_string(), |d| delta_text(&d.mean))
+            )
+        });
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} |{delta} {} | {} | {} | {} | {} | {} |",
             domain_name(d),
             d.owner.as_deref().map_or_else(|| "—".to_string(), cell),
             d.stats.products,
@@ -115,6 +173,29 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if let Some(c) = cmp.filter(|c| !c.products.is_empty()) {
+        writeln!(out, "\n### Products that changed\n")?;
+        writeln!(
+            out,
+            "| Product | Before | Now | Δ | Level |\n|---|--:|--:|--:|---|"
+        )?;
+        for p in &c.products {
+            let what = match p.change.as_str() {
+                "new" => " (new)",
+                "removed" => " (removed)",
+                _ => "",
+            };
+            writeln!(
+                out,
+                "| `{}`{what} | {} | {} | {} | {} |",
+                cell(&p.path),
+                score_text(p.score.before),
+                score_text(p.score.after),
+                delta_text(&p.score),
+                level_change_text(p.level_before, p.level_after)
+            )?;
+        }
+    }
     for d in &b.domains {
         writeln!(out, "\n## {}\n", domain_name(d))?;
         writeln!(
@@ -127,7 +208,30 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
             score_text(d.stats.min),
             levels_text(&d.stats.levels)
         )?;
-        if d.products.is_empty() {
+        if let Some(c) = cmp {
+            let new: Vec<&FindingKey> = c
+                .new_findings
+                .iter()
+                .filter(|k| k.domain == d.name)
+                .collect();
+            let fixed: Vec<&FindingKey> = c
+                .fixed_findings
+                .iter()
+                .filter(|k| k.domain == d.name)
+                .collect();
+            if !new.is_empty() || !fixed.is_empty() {
+                writeln!(out, "\n### Since the previous report")?;
+                for (title, list) in [("New findings", new), ("Fixed findings", fixed)] {
+                    if !list.is_empty() {
+                        writeln!(out, "\n{title}:\n")?;
+                        for k in list {
+                            writeln!(out, "{}", finding_item(k))?;
+                        }
+                    }
+                }
+            }
+        }
+        if d.product_scores.is_empty() {
             writeln!(out, "\nNo products.")?;
             continue;
         }
@@ -166,7 +270,7 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
             out,
             "| Product | Status | Score | Level | Blocking the next level |\n|---|---|--:|---|---|"
         )?;
-        for p in &d.products {
+        for p in &d.product_scores {
             let blocking = if p.blocking.is_empty() {
                 "—".to_string()
             } else {
