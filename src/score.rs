@@ -353,8 +353,8 @@ pub struct ProductScore {
     pub passed: usize,
     /// Applicable policies failed (findings) or in error.
     pub failed: usize,
-    /// Policies that do not apply to it.
-    pub not_applicable: usize,
+    /// The ids of the policies that do not apply to it (n/a: in neither sum).
+    pub not_applicable: Vec<String>,
 }
 
 /// Scores one product (a template, or a product with no applicable policy, gets no score).
@@ -373,7 +373,7 @@ pub fn score_product(
         blocking: Vec::new(),
         passed: 0,
         failed: 0,
-        not_applicable: 0,
+        not_applicable: Vec::new(),
     };
     if matches!(p.status, Status::Skipped | Status::NotSelected) {
         return s;
@@ -384,7 +384,7 @@ pub fn score_product(
         match o {
             Some(Outcome::Pass) => applicable.push((i, true)),
             Some(Outcome::Fail | Outcome::Error) => applicable.push((i, false)),
-            Some(Outcome::NotApplicable) => s.not_applicable += 1,
+            Some(Outcome::NotApplicable) => s.not_applicable.push(policies[i].id.clone()),
             Some(Outcome::Skipped) | None => {}
         }
     }
@@ -1075,7 +1075,7 @@ mod tests {
         // b.warn and d.err do not apply: 10 + 1 of 11 = 100 with c.info passing.
         let s = score("pnpn");
         assert_eq!((s.score, s.level), (Some(100.0), Some(Tier::Gold)));
-        assert_eq!(s.not_applicable, 2);
+        assert_eq!(s.not_applicable, ["b.warn", "d.err"]);
         // a.err fails, the rest n/a: 0 of 10 (+1 for c.info passing) = 1 of 11 = 9.1.
         assert_eq!(score("fnpn").score, Some(9.1));
     }

@@ -14,6 +14,8 @@ pub enum ReportFormat {
     Json,
     /// Markdown for a wiki page or a pull-request comment: the mesh table, then each domain.
     Markdown,
+    /// One self-contained HTML page (nothing loaded from the network), the JSON embedded.
+    Html,
 }
 
 /// Renders `board` as `format` into `out`.
@@ -24,6 +26,7 @@ pub fn render(format: ReportFormat, board: &Board, out: &mut dyn Write) -> io::R
             writeln!(out)
         }
         ReportFormat::Markdown => markdown(board, out),
+        ReportFormat::Html => super::html::render(board, out),
     }
 }
 
