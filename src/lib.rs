@@ -4,8 +4,8 @@
 //! descriptors with positions, [`product`] loads one product (templates, `$ref`s, standard,
 //! [`view`]) and [`mesh`] the whole repository with the built-in [`checks`] and the Rego
 //! [`data`]; [`policy`] loads and compiles Rego, [`engine`] evaluates in parallel, [`model`]
-//! (with [`findings`] and the [`rules`] registry) is the one model of a result, and [`report`]
-//! renders it. [`check`] runs that pipeline; [`testing`] runs the policies' Rego unit tests the
+//! (with [`findings`] and the [`rules`] registry) is the one model of a result, [`score`] draws
+//! the governance board's scores and scorecards from it, and [`report`] renders both. [`check`] runs that pipeline; [`testing`] runs the policies' Rego unit tests the
 //! same way (`meshgate test`); [`cli`] is the command line on top.
 pub mod calls;
 pub mod catalog;
