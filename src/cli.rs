@@ -163,6 +163,14 @@ enum Command {
         /// changes, new and fixed findings.
         #[arg(long, value_name = "PREVIOUS.json")]
         compare: Option<PathBuf>,
+        /// Also write one report per domain, in the same format, into DIR (`<domain>.md`,
+        /// `.json` or `.html`; `_no-domain` for products outside any domain).
+        #[arg(long, value_name = "DIR")]
+        split_domains: Option<PathBuf>,
+        /// Also write an SVG badge per domain (`<domain>.svg`: level and mean score) and one
+        /// for the mesh (`_mesh.svg`) into DIR.
+        #[arg(long, value_name = "DIR")]
+        badge_dir: Option<PathBuf>,
         /// Exit 1 when the mesh's mean score is below SCORE (0-100), or no product is scored.
         #[arg(long, value_name = "SCORE", value_parser = parse_percent)]
         fail_under: Option<f64>,
@@ -471,6 +479,8 @@ pub fn run(cli: Cli) -> u8 {
             output,
             from,
             compare,
+            split_domains,
+            badge_dir,
             fail_under,
             threads,
             mesh,
@@ -507,6 +517,8 @@ pub fn run(cli: Cli) -> u8 {
             let inputs = ReportInputs {
                 from,
                 compare,
+                split_domains,
+                badge_dir,
                 fail_under,
             };
             run_report(&opts, &inputs, format, output.as_ref())
@@ -638,7 +650,57 @@ fn run_check(
 struct ReportInputs {
     from: Option<PathBuf>,
     compare: Option<PathBuf>,
+    split_domains: Option<PathBuf>,
+    badge_dir: Option<PathBuf>,
     fail_under: Option<f64>,
+}
+
+/// The file name of a domain's report or badge: the domain's folder name (already a valid
+/// file name), `_no-domain` for products outside any domain.
+fn domain_file(name: Option<&str>, ext: &str) -> String {
+    format!("{}.{ext}", name.unwrap_or("_no-domain"))
+}
+
+/// Writes `--split-domains` and `--badge-dir` files.
+fn write_report_files(
+    board: &crate::score::Board,
+    inputs: &ReportInputs,
+    format: report::scorecard::ReportFormat,
+) -> Result<(), Stop> {
+    let create = |dir: &PathBuf| {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+    };
+    let write = |path: PathBuf, text: &[u8]| {
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(dir) = &inputs.split_domains {
+        create(dir)?;
+        let ext = match format {
+            report::scorecard::ReportFormat::Json => "json",
+            report::scorecard::ReportFormat::Markdown => "md",
+            report::scorecard::ReportFormat::Html => "html",
+        };
+        for (i, d) in board.domains.iter().enumerate() {
+            let mut text = Vec::new();
+            report::scorecard::render(format, &board.for_domain(i), &mut text)
+                .map_err(|e| format!("cannot render the report of a domain: {e}"))?;
+            write(dir.join(domain_file(d.name.as_deref(), ext)), &text)?;
+        }
+    }
+    if let Some(dir) = &inputs.badge_dir {
+        create(dir)?;
+        for d in &board.domains {
+            write(
+                dir.join(domain_file(d.name.as_deref(), "svg")),
+                report::badge::domain_badge(d).as_bytes(),
+            )?;
+        }
+        write(
+            dir.join("_mesh.svg"),
+            report::badge::mesh_badge(board).as_bytes(),
+        )?;
+    }
+    Ok(())
 }
 
 /// `meshgate report`: evaluates as `check` does (or reads `--from`), scores, renders. Exit 2
@@ -680,7 +742,10 @@ fn run_report(
     }
     let mut board = score::board(&input, &config.score);
     board.comparison = previous.map(|p| score::compare(&board, &p));
-    write_output(output, |w| report::scorecard::render(format, &board, w))?;
+    write_report_files(&board, inputs, format)?;
+    if output.is_some() || inputs.split_domains.is_none() {
+        write_output(output, |w| report::scorecard::render(format, &board, w))?;
+    }
     if input.incomplete {
         return Ok(2);
     }

@@ -905,6 +905,84 @@ const BUCKETS: [(f64, f64, &str); 5] = [
     (99.95, 100.1, "100"),
 ];
 
+/// Scored products per range of [`BUCKETS`].
+fn distribution(products: &[&ProductScore]) -> Vec<Bucket> {
+    BUCKETS
+        .iter()
+        .map(|&(lo, hi, range)| Bucket {
+            range: range.to_string(),
+            products: products
+                .iter()
+                .filter_map(|p| p.score)
+                .filter(|&s| s >= lo && s < hi)
+                .count(),
+        })
+        .collect()
+}
+
+impl Board {
+    /// The report of the domain `domains[i]` alone: its scorecard is the overview, and only
+    /// its findings and changes are kept (`--split-domains`).
+    pub fn for_domain(&self, i: usize) -> Board {
+        let d = &self.domains[i];
+        let products: Vec<&ProductScore> = d.product_scores.iter().collect();
+        let mut failing_policies = d.failing_policies.clone();
+        failing_policies.truncate(10);
+        Board {
+            report_version: self.report_version,
+            tool: self.tool.clone(),
+            weights: self.weights,
+            mesh: MeshCard {
+                domains: usize::from(d.name.is_some()),
+                stats: d.stats.clone(),
+                distribution: distribution(&products),
+                failing_policies,
+            },
+            domains: vec![d.clone()],
+            policies: self.policies.clone(),
+            findings: self
+                .findings
+                .iter()
+                .filter(|f| f.domain == d.name)
+                .cloned()
+                .collect(),
+            errors: self.errors.clone(),
+            comparison: self.comparison.as_ref().map(|c| {
+                let domains: Vec<DomainDelta> = c
+                    .domains
+                    .iter()
+                    .filter(|x| x.name == d.name)
+                    .cloned()
+                    .collect();
+                Comparison {
+                    mesh: domains
+                        .first()
+                        .map_or_else(|| ScoreDelta::new(None, d.stats.mean), |x| x.mean.clone()),
+                    domains,
+                    products: c
+                        .products
+                        .iter()
+                        .filter(|p| p.domain == d.name)
+                        .cloned()
+                        .collect(),
+                    new_findings: c
+                        .new_findings
+                        .iter()
+                        .filter(|k| k.domain == d.name)
+                        .cloned()
+                        .collect(),
+                    fixed_findings: c
+                        .fixed_findings
+                        .iter()
+                        .filter(|k| k.domain == d.name)
+                        .cloned()
+                        .collect(),
+                }
+            }),
+        }
+    }
+}
+
 /// Scores every product and draws up the domain scorecards and the mesh overview.
 pub fn board(input: &Input, weights: &ScoreWeights) -> Board {
     let scores: Vec<ProductScore> = input
@@ -956,17 +1034,7 @@ pub fn board(input: &Input, weights: &ScoreWeights) -> Board {
         })
         .collect();
     let all: Vec<&ProductScore> = scores.iter().collect();
-    let distribution = BUCKETS
-        .iter()
-        .map(|&(lo, hi, range)| Bucket {
-            range: range.to_string(),
-            products: all
-                .iter()
-                .filter_map(|p| p.score)
-                .filter(|&s| s >= lo && s < hi)
-                .count(),
-        })
-        .collect();
+    let distribution = distribution(&all);
     let mut failing_policies = failing(&all, input, &index);
     failing_policies.truncate(10);
     Board {

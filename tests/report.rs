@@ -267,3 +267,62 @@ fn compare_with_an_earlier_report() {
         bad.stderr
     );
 }
+
+#[test]
+fn split_domains_and_badges() {
+    let t = tempfile::tempdir().unwrap();
+    let (split, badges) = (t.path().join("split"), t.path().join("badges"));
+    let r = report(&[
+        "--format",
+        "json",
+        "--split-domains",
+        split.to_str().unwrap(),
+        "--badge-dir",
+        badges.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The per-domain files replace standard output (unless --output asks for the whole report).
+    assert_eq!(r.stdout, "");
+    let whole: serde_json::Value =
+        serde_json::from_str(&report(&["--format", "json"]).stdout).unwrap();
+    for (i, d) in ["customers", "inventory", "logistics", "orders"]
+        .iter()
+        .enumerate()
+    {
+        let text = std::fs::read_to_string(split.join(format!("{d}.json"))).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        // The domain's scorecard, whole, as in the mesh report, and as its overview.
+        assert_eq!(doc["domains"].as_array().unwrap().len(), 1);
+        assert_eq!(doc["domains"][0], whole["domains"][i]);
+        assert_eq!(doc["mesh"]["mean"], whole["domains"][i]["mean"]);
+        assert!(doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["domain"] == *d));
+        let svg = std::fs::read_to_string(badges.join(format!("{d}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+            "{svg}"
+        );
+        let mean = whole["domains"][i]["mean"].as_f64().unwrap();
+        assert!(
+            svg.contains(&format!("<title>{d} governance: none {mean:.1}</title>")),
+            "{svg}"
+        );
+    }
+    let mesh = std::fs::read_to_string(badges.join("_mesh.svg")).unwrap();
+    assert!(
+        mesh.contains("<title>mesh governance: none 91.4</title>"),
+        "{mesh}"
+    );
+    assert!(mesh.contains("fill=\"#4c1\""), "91.4 is green: {mesh}");
+    let md = report(&["--split-domains", split.to_str().unwrap()]);
+    assert_eq!(md.code, 0);
+    let orders = std::fs::read_to_string(split.join("orders.md")).unwrap();
+    assert!(
+        orders.starts_with("# Data mesh governance report\n\n**Mesh:** 4 products in 1 domain ·"),
+        "{orders}"
+    );
+    assert!(!orders.contains("## customers"));
+}

@@ -1,5 +1,6 @@
 //! Renderers: one per output format, all drawing from the same [`Report`](crate::model::Report).
 
+pub mod badge;
 pub mod github;
 pub mod gitlab;
 pub mod html;

@@ -92,9 +92,9 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# Data mesh governance report\n")?;
     writeln!(
         out,
-        "**Mesh:** {} products in {} domains · mean score {} · median {} · lowest {} · levels: {}\n",
-        m.stats.products,
-        m.domains,
+        "**Mesh:** {} in {} · mean score {} · median {} · lowest {} · levels: {}\n",
+        plural(m.stats.products, "product", "products"),
+        plural(m.domains, "domain", "domains"),
         score_text(m.stats.mean),
         score_text(m.stats.median),
         score_text(m.stats.min),
