@@ -163,6 +163,11 @@ enum Command {
         /// changes, new and fixed findings.
         #[arg(long, value_name = "PREVIOUS.json")]
         compare: Option<PathBuf>,
+        /// Add the scores at up to N evenly spaced commits of the mesh's git history
+        /// (first parent, oldest to HEAD), each evaluated from `git archive` in a temporary
+        /// folder with the policies of that commit.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        history: Option<u32>,
         /// Also write one report per domain, in the same format, into DIR (`<domain>.md`,
         /// `.json` or `.html`; `_no-domain` for products outside any domain).
         #[arg(long, value_name = "DIR")]
@@ -481,6 +486,7 @@ pub fn run(cli: Cli) -> u8 {
             compare,
             split_domains,
             badge_dir,
+            history,
             fail_under,
             threads,
             mesh,
@@ -519,6 +525,7 @@ pub fn run(cli: Cli) -> u8 {
                 compare,
                 split_domains,
                 badge_dir,
+                history,
                 fail_under,
             };
             run_report(&opts, &inputs, format, output.as_ref())
@@ -652,6 +659,7 @@ struct ReportInputs {
     compare: Option<PathBuf>,
     split_domains: Option<PathBuf>,
     badge_dir: Option<PathBuf>,
+    history: Option<u32>,
     fail_under: Option<f64>,
 }
 
@@ -724,6 +732,11 @@ fn run_report(
         None => None,
     };
     let (from, fail_under) = (inputs.from.as_ref(), inputs.fail_under);
+    // The history's commits are found first: outside git or in a shallow clone, stop early.
+    let commits = match inputs.history {
+        Some(n) => Some(crate::history::commits(&opts.load.root, n as usize)?),
+        None => None,
+    };
     let config = crate::config::Config::load(&opts.load.root).map_err(|e| {
         format!(
             "{}",
@@ -742,6 +755,9 @@ fn run_report(
     }
     let mut board = score::board(&input, &config.score);
     board.comparison = previous.map(|p| score::compare(&board, &p));
+    if let Some(commits) = &commits {
+        board.history = Some(crate::history::scores(opts, commits, &config.score)?);
+    }
     write_report_files(&board, inputs, format)?;
     if output.is_some() || inputs.split_domains.is_none() {
         write_output(output, |w| report::scorecard::render(format, &board, w))?;

@@ -19,6 +19,7 @@ pub mod discover;
 pub mod engine;
 pub mod explain;
 pub mod findings;
+pub mod history;
 pub mod inspect;
 pub mod library;
 pub mod mesh;

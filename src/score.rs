@@ -650,6 +650,9 @@ pub struct Board {
     /// The changes since an earlier report (`--compare`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// The scores at past commits, oldest first (`--history`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<crate::history::HistoryPoint>>,
 }
 
 /// A score then and now.
@@ -979,6 +982,23 @@ impl Board {
                         .collect(),
                 }
             }),
+            history: self.history.as_ref().map(|h| {
+                h.iter()
+                    .map(|p| {
+                        let mine: Vec<(Option<String>, Option<f64>)> = p
+                            .domains
+                            .iter()
+                            .filter(|(n, _)| *n == d.name)
+                            .cloned()
+                            .collect();
+                        crate::history::HistoryPoint {
+                            mean: mine.first().and_then(|(_, m)| *m),
+                            domains: mine,
+                            ..p.clone()
+                        }
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -1055,6 +1075,7 @@ pub fn board(input: &Input, weights: &ScoreWeights) -> Board {
         findings: input.findings.clone(),
         errors: input.errors.clone(),
         comparison: None,
+        history: None,
     }
 }
 

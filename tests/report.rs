@@ -326,3 +326,158 @@ fn split_domains_and_badges() {
     );
     assert!(!orders.contains("## customers"));
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A git repository holding the inventory domain of the fixture, in three commits that each
+/// fix a product: the domain improves.
+fn improving_repo() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    copy_tree(&common::repo().join("fixtures/mesh"), root);
+    for d in ["customers", "logistics", "orders"] {
+        std::fs::remove_dir_all(root.join("domains").join(d)).unwrap();
+    }
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "one"]);
+    edit(
+        root,
+        "domains/inventory/products/supplier-catalog/supplier-catalog.odps.yaml",
+        "status: in-review",
+        "status: active",
+    );
+    git(root, &["commit", "-q", "-am", "two"]);
+    edit(
+        root,
+        "domains/inventory/products/replenishment-forecast/replenishment-forecast.dpds.yaml",
+        "description: TBD",
+        "description: Daily replenishment orders proposed per store and supplier.",
+    );
+    edit(
+        root,
+        "domains/inventory/products/replenishment-forecast/replenishment-forecast.dpds.yaml",
+        "      displayName: Suggested replenishment orders",
+        "      displayName: Suggested replenishment orders\n      description: Orders the planner suggests per store and supplier, each day.",
+    );
+    git(root, &["commit", "-q", "-am", "three"]);
+    t
+}
+
+#[test]
+fn history_walks_the_first_parent_commits() {
+    let repo = improving_repo();
+    // An uncommitted change is not history: the working tree and index are left alone.
+    std::fs::write(repo.path().join("untracked.txt"), "x").unwrap();
+    let r = meshgate_in(
+        repo.path(),
+        &["report", "--history", "3", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let h = doc["history"].as_array().unwrap();
+    let means: Vec<f64> = h.iter().map(|p| p["mean"].as_f64().unwrap()).collect();
+    assert_eq!(means.len(), 3);
+    assert!(means[0] < means[1] && means[1] < means[2], "{means:?}");
+    assert_eq!(h[2]["mean"], doc["mesh"]["mean"], "HEAD is the last point");
+    assert_eq!(h[0]["domains"][0][0], "inventory");
+    assert_eq!(h[0]["domains"][0][1], h[0]["mean"]);
+    let status = std::process::Command::new("git")
+        .args(["-C", repo.path().to_str().unwrap(), "status", "--porcelain"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        "?? untracked.txt\n"
+    );
+    // Two points: the oldest and HEAD.
+    let r = meshgate_in(
+        repo.path(),
+        &["report", "--history", "2", "--format", "json"],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let two: Vec<f64> = doc["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["mean"].as_f64().unwrap())
+        .collect();
+    assert_eq!(two, [means[0], means[2]]);
+    let md = meshgate_in(repo.path(), &["report", "--history", "3"]);
+    assert!(
+        md.stdout
+            .contains("### History\n\n| Commit | Date | Mesh | inventory |"),
+        "{}",
+        md.stdout
+    );
+    let html = meshgate_in(
+        repo.path(),
+        &["report", "--history", "3", "--format", "html"],
+    );
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(html.stdout.contains("<svg id=\"history\""));
+    assert_eq!(
+        html.stdout.matches("<polyline").count(),
+        2,
+        "the mesh and its one domain"
+    );
+    let title = format!(
+        "<title>mesh: {:.1} → {:.1} → {:.1}</title>",
+        means[0], means[1], means[2]
+    );
+    assert!(html.stdout.contains(&title), "{title}");
+}
+
+#[test]
+fn history_outside_git_or_in_a_shallow_clone_is_exit_2() {
+    let t = tempfile::tempdir().unwrap();
+    copy_tree(&common::repo().join("fixtures/mesh"), t.path());
+    let r = meshgate_in(t.path(), &["report", "--history", "3"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("is not in a git repository"),
+        "{}",
+        r.stderr
+    );
+    let repo = improving_repo();
+    let shallow = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", repo.path().display());
+    let out = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url])
+        .arg(shallow.path().join("c"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = meshgate_in(&shallow.path().join("c"), &["report", "--history", "3"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("shallow clone with only 1 commit"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("fetch-depth: 0"), "{}", r.stderr);
+}

@@ -30,6 +30,21 @@ struct Bar {
     class: &'static str,
 }
 
+/// One line of the history chart.
+struct Line {
+    title: String,
+    points: String,
+    class: &'static str,
+}
+
+/// One row of the history table.
+struct HistoryRow {
+    commit: String,
+    date: String,
+    mean: String,
+    domains: Vec<String>,
+}
+
 struct DomainRow {
     anchor: String,
     name: String,
@@ -106,6 +121,9 @@ struct Page {
     products: Vec<ProductRow>,
     sections: Vec<DomainSection>,
     comparing: bool,
+    history_names: Vec<String>,
+    history_lines: Vec<Line>,
+    history_rows: Vec<HistoryRow>,
     errors: Vec<String>,
     /// The JSON report, escaped for a `<script>` element ([`script_json`]).
     json: String,
@@ -430,7 +448,11 @@ fn page(b: &Board, json: String) -> Page {
             }
         })
         .collect();
+    let (history_names, history_lines, history_rows) = history(b);
     Page {
+        history_names,
+        history_lines,
+        history_rows,
         title: "Data mesh governance report".to_string(),
         version: b.tool.version.clone(),
         tiles,
@@ -443,6 +465,88 @@ fn page(b: &Board, json: String) -> Page {
         errors: b.errors.clone(),
         json,
     }
+}
+
+/// The history chart (x: the commits, evenly; y: 0-100, in a 600 × 160 box) and table.
+fn history(b: &Board) -> (Vec<String>, Vec<Line>, Vec<HistoryRow>) {
+    let Some(h) = b.history.as_ref().filter(|h| !h.is_empty()) else {
+        return (Vec::new(), Vec::new(), Vec::new());
+    };
+    let names: Vec<Option<String>> = b.domains.iter().map(|d| d.name.clone()).collect();
+    let x = |i: usize| {
+        40 + if h.len() > 1 {
+            i * 560 / (h.len() - 1)
+        } else {
+            280
+        }
+    };
+    let y = |s: f64| 170.0 - s * 1.6;
+    let line = |title: String, series: Vec<Option<f64>>, class| {
+        let points = series
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| format!("{},{:.1}", x(i), y(s))))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Line {
+            title,
+            points,
+            class,
+        }
+    };
+    let mut lines = vec![line(
+        format!(
+            "mesh: {}",
+            h.iter()
+                .map(|p| score_text(p.mean))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ),
+        h.iter().map(|p| p.mean).collect(),
+        "mesh",
+    )];
+    for n in &names {
+        let series: Vec<Option<f64>> = h
+            .iter()
+            .map(|p| p.domains.iter().find(|(x, _)| x == n).and_then(|(_, m)| *m))
+            .collect();
+        lines.push(line(
+            format!(
+                "{}: {}",
+                n.as_deref().unwrap_or("(no domain)"),
+                series
+                    .iter()
+                    .map(|s| score_text(*s))
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            ),
+            series,
+            "domain",
+        ));
+    }
+    let rows = h
+        .iter()
+        .map(|p| HistoryRow {
+            commit: p.commit.get(..12).unwrap_or(&p.commit).to_string(),
+            date: p.date.get(..10).unwrap_or(&p.date).to_string(),
+            mean: p
+                .error
+                .as_ref()
+                .map_or_else(|| score_text(p.mean), |e| format!("error: {e}")),
+            domains: names
+                .iter()
+                .map(|n| score_text(p.domains.iter().find(|(x, _)| x == n).and_then(|(_, m)| *m)))
+                .collect(),
+        })
+        .collect();
+    (
+        names
+            .iter()
+            .map(|n| n.clone().unwrap_or_else(|| "(no domain)".to_string()))
+            .collect(),
+        lines,
+        rows,
+    )
 }
 
 #[cfg(test)]

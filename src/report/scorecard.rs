@@ -159,6 +159,32 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
     for bucket in &m.distribution {
         writeln!(out, "| {} | {} |", bucket.range, bucket.products)?;
     }
+    if let Some(h) = b.history.as_ref().filter(|h| !h.is_empty()) {
+        writeln!(out, "\n### History\n")?;
+        let names: Vec<Option<String>> = b.domains.iter().map(|d| d.name.clone()).collect();
+        write!(out, "| Commit | Date | Mesh |")?;
+        for d in &b.domains {
+            write!(out, " {} |", domain_name(d))?;
+        }
+        writeln!(out, "\n|---|---|--:|{}", "--:|".repeat(names.len()))?;
+        for p in h {
+            write!(
+                out,
+                "| `{}` | {} | {} |",
+                p.commit.get(..12).unwrap_or(&p.commit),
+                cell(p.date.get(..10).unwrap_or(&p.date)),
+                match &p.error {
+                    Some(e) => format!("error: {}", cell(e)),
+                    None => score_text(p.mean),
+                }
+            )?;
+            for n in &names {
+                let m = p.domains.iter().find(|(x, _)| x == n).and_then(|(_, m)| *m);
+                write!(out, " {} |", score_text(m))?;
+            }
+            writeln!(out)?;
+        }
+    }
     if !m.failing_policies.is_empty() {
         writeln!(out, "\n### Policies failing most\n")?;
         writeln!(
