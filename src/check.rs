@@ -365,6 +365,11 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         .filter(|d| domain_in_scope(&d.name, run.scopes, &mesh, selection))
         .map(|d| d.name.clone())
         .collect();
+    let owners = mesh
+        .domains
+        .iter()
+        .filter_map(|d| Some((d.name.clone(), domain_owner(d.descriptor.as_ref()?)?)))
+        .collect();
     let mut errors: Vec<_> = mesh.walk_errors.into_iter().map(|(_, e)| e).collect();
     errors.extend(lib.errors.iter().cloned());
     let mut sources = mesh.sources;
@@ -383,6 +388,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         policies,
         errors,
         domains,
+        owners,
         evaluations: evaluated,
         builtin_library: run.builtin_library,
         fail_on: run.fail_on,
@@ -392,6 +398,16 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         waivers: run.waivers,
         baseline: run.baseline,
     }
+}
+
+/// The owner team a `domain.yaml` names: `owner.team`, else `owner` when it is a string.
+fn domain_owner(descriptor: &crate::descriptor::Node) -> Option<String> {
+    let owner = descriptor.get("owner")?;
+    owner
+        .get("team")
+        .and_then(|t| t.scalar_text())
+        .or_else(|| owner.as_str().map(str::to_string))
+        .filter(|t| !t.trim().is_empty())
 }
 
 /// Whether a domain is part of the scope: its folder is under the scope (in a changed-only

@@ -169,6 +169,60 @@ enum Command {
         #[arg(long, requires = "impact")]
         fail_on_impact: bool,
     },
+    /// The governance board's report: a score and a level per product, a scorecard per
+    /// domain and the mesh overview, from the evaluation `check` runs (or a saved result).
+    Report {
+        /// The mesh repository, or parts of it (as for `check`); with --from, where to read
+        /// meshgate.toml's `[score]` weights.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = report::scorecard::ReportFormat::Markdown)]
+        format: report::scorecard::ReportFormat,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Read a saved `meshgate check --format json` result instead of evaluating the mesh.
+        #[arg(long, value_name = "RESULT.json")]
+        from: Option<PathBuf>,
+        /// Compare with an earlier `meshgate report --format json`: score deltas, level
+        /// changes, new and fixed findings.
+        #[arg(long, value_name = "PREVIOUS.json")]
+        compare: Option<PathBuf>,
+        /// Add the scores at up to N evenly spaced commits of the mesh's git history
+        /// (first parent, oldest to HEAD), each evaluated from `git archive` in a temporary
+        /// folder with the policies of that commit.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+        history: Option<u32>,
+        /// Also write one report per domain, in the same format, into DIR (`<domain>.md`,
+        /// `.json` or `.html`; `_no-domain` for products outside any domain).
+        #[arg(long, value_name = "DIR")]
+        split_domains: Option<PathBuf>,
+        /// Also write an SVG badge per domain (`<domain>.svg`: level and mean score) and one
+        /// for the mesh (`_mesh.svg`) into DIR.
+        #[arg(long, value_name = "DIR")]
+        badge_dir: Option<PathBuf>,
+        /// Exit 1 when the mesh's mean score is below SCORE (0-100), or no product is scored.
+        #[arg(long, value_name = "SCORE", value_parser = parse_percent)]
+        fail_under: Option<f64>,
+        /// Worker threads (default, or 0: one per core; at most 4 per core are used).
+        #[arg(long, short = 'j', value_name = "N")]
+        threads: Option<usize>,
+        #[command(flatten)]
+        mesh: MeshArgs,
+        /// Accept a repository without any product descriptor.
+        #[arg(long)]
+        allow_empty: bool,
+        /// Rego evaluator, as for `check`.
+        #[arg(long, value_enum, default_value_t = EvaluatorChoice::Interpreter)]
+        evaluator: EvaluatorChoice,
+        /// What `time.now_ns()` returns in every policy (RFC 3339), as for `check`.
+        #[arg(long, value_name = "RFC3339", value_parser = crate::rego::parse_rfc3339_ns)]
+        now: Option<i64>,
+        /// Memory one product's evaluation may allocate, in MiB, as for `check`.
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+        policy_memory_mb: Option<u64>,
+    },
     /// Run the Rego unit tests (`*_test.rego`) next to the policies `check` loads, evaluated
     /// as `check` evaluates, with optional line coverage.
     Test {
@@ -481,6 +535,61 @@ pub fn run(cli: Cli) -> u8 {
                 )
             }
         }
+        Command::Report {
+            paths,
+            format,
+            output,
+            from,
+            compare,
+            split_domains,
+            badge_dir,
+            history,
+            fail_under,
+            threads,
+            mesh,
+            allow_empty,
+            evaluator,
+            now,
+            policy_memory_mb,
+        } => {
+            let target = match scope::resolve_all(&paths) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("meshgate: error: {e}");
+                    return 2;
+                }
+            };
+            let (threads, note) = check::worker_threads(threads);
+            if let Some(note) = note {
+                eprintln!("meshgate: note: {note}");
+            }
+            let opts = CheckOptions {
+                load: mesh.settings(&target.root),
+                threads: Some(threads),
+                fail_on: None,
+                parse_only: false,
+                evaluator: match evaluator {
+                    EvaluatorChoice::Vm => Evaluator::Vm,
+                    EvaluatorChoice::Interpreter => Evaluator::Interpreter,
+                },
+                allow_empty,
+                scopes: target.scopes.clone(),
+                now_ns: now,
+                policy_memory_mb,
+                baseline: None,
+                changed_since: None,
+                impact: false,
+            };
+            let inputs = ReportInputs {
+                from,
+                compare,
+                split_domains,
+                badge_dir,
+                history,
+                fail_under,
+            };
+            run_report(&opts, &inputs, format, output.as_ref())
+        }
         Command::Inspect {
             path,
             repo,
@@ -720,6 +829,136 @@ fn changed_note(report: &crate::model::Report) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The files and gate of `meshgate report`.
+struct ReportInputs {
+    from: Option<PathBuf>,
+    compare: Option<PathBuf>,
+    split_domains: Option<PathBuf>,
+    badge_dir: Option<PathBuf>,
+    history: Option<u32>,
+    fail_under: Option<f64>,
+}
+
+/// The file name of a domain's report or badge: the domain's folder name (already a valid
+/// file name), `_no-domain` for products outside any domain.
+fn domain_file(name: Option<&str>, ext: &str) -> String {
+    format!("{}.{ext}", name.unwrap_or("_no-domain"))
+}
+
+/// Writes `--split-domains` and `--badge-dir` files.
+fn write_report_files(
+    board: &crate::score::Board,
+    inputs: &ReportInputs,
+    format: report::scorecard::ReportFormat,
+) -> Result<(), Stop> {
+    let create = |dir: &PathBuf| {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+    };
+    let write = |path: PathBuf, text: &[u8]| {
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(dir) = &inputs.split_domains {
+        create(dir)?;
+        let ext = match format {
+            report::scorecard::ReportFormat::Json => "json",
+            report::scorecard::ReportFormat::Markdown => "md",
+            report::scorecard::ReportFormat::Html => "html",
+        };
+        for (i, d) in board.domains.iter().enumerate() {
+            let mut text = Vec::new();
+            report::scorecard::render(format, &board.for_domain(i), &mut text)
+                .map_err(|e| format!("cannot render the report of a domain: {e}"))?;
+            write(dir.join(domain_file(d.name.as_deref(), ext)), &text)?;
+        }
+    }
+    if let Some(dir) = &inputs.badge_dir {
+        create(dir)?;
+        for d in &board.domains {
+            write(
+                dir.join(domain_file(d.name.as_deref(), "svg")),
+                report::badge::domain_badge(d).as_bytes(),
+            )?;
+        }
+        write(
+            dir.join("_mesh.svg"),
+            report::badge::mesh_badge(board).as_bytes(),
+        )?;
+    }
+    Ok(())
+}
+
+/// `meshgate report`: evaluates as `check` does (or reads `--from`), scores, renders. Exit 2
+/// when the evaluation was incomplete, else 1 under `--fail-under`, else 0.
+fn run_report(
+    opts: &CheckOptions,
+    inputs: &ReportInputs,
+    format: report::scorecard::ReportFormat,
+    output: Option<&PathBuf>,
+) -> Result<u8, Stop> {
+    use crate::score;
+    let read = |file: &PathBuf| {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    };
+    // The earlier report is read first: a wrong file stops before the evaluation.
+    let previous = match &inputs.compare {
+        Some(file) => Some(score::read_board(
+            &read(file)?,
+            &file.display().to_string(),
+        )?),
+        None => None,
+    };
+    let (from, fail_under) = (inputs.from.as_ref(), inputs.fail_under);
+    // The history's commits are found first: outside git or in a shallow clone, stop early.
+    let commits = match inputs.history {
+        Some(n) => Some(crate::history::commits(&opts.load.root, n as usize)?),
+        None => None,
+    };
+    let config = crate::config::Config::load(&opts.load.root).map_err(|e| {
+        format!(
+            "{}",
+            crate::config::ConfigError {
+                file: opts.load.root.join(&e.file).display().to_string(),
+                ..e
+            }
+        )
+    })?;
+    let input = match from {
+        Some(file) => score::Input::from_check_json(&read(file)?, &file.display().to_string())?,
+        None => score::Input::from_report(&check::check(opts).map_err(|e| e.to_string())?),
+    };
+    for e in &input.errors {
+        eprintln!("meshgate: error: {e}");
+    }
+    let mut board = score::board(&input, &config.score);
+    board.comparison = previous.map(|p| score::compare(&board, &p));
+    if let Some(commits) = &commits {
+        board.history = Some(crate::history::scores(opts, commits, &config.score)?);
+    }
+    write_report_files(&board, inputs, format)?;
+    if output.is_some() || inputs.split_domains.is_none() {
+        write_output(output, |w| report::scorecard::render(format, &board, w))?;
+    }
+    if input.incomplete {
+        return Ok(2);
+    }
+    if let Some(min) = fail_under {
+        match board.mesh.stats.mean {
+            Some(mean) if mean >= min => {}
+            Some(mean) => {
+                eprintln!("meshgate: the mesh's mean score {mean:.1} is under --fail-under {min}");
+                return Ok(1);
+            }
+            None => {
+                eprintln!(
+                    "meshgate: no product has a score, so the mesh is not over --fail-under {min}"
+                );
+                return Ok(1);
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// The page of the current GitHub Actions run (where its job summary is), from the variables

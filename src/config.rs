@@ -69,6 +69,8 @@ pub struct Config {
     /// `data.meshgate.params["<policy id>"]`. The ids are checked against the loaded policies
     /// (see [`Config::unknown_params`]).
     pub params: BTreeMap<Spanned<String>, toml::Table>,
+    /// The weights of the report's product score (`[score]`).
+    pub score: ScoreWeights,
     /// Where each params id is written (set by [`Config::parse`]).
     #[serde(skip)]
     pub params_at: BTreeMap<String, Pos>,
@@ -93,7 +95,41 @@ impl Default for Config {
             waivers: crate::waivers::DEFAULT_FILE.to_string(),
             waiver_max_days: crate::waivers::DEFAULT_MAX_DAYS,
             params: BTreeMap::new(),
+            score: ScoreWeights::default(),
             params_at: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[score]`: the weight of a policy in a product's score, by the policy's severity.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreWeights {
+    /// Weight of an error-level policy (default 10).
+    pub error: u32,
+    /// Weight of a warning-level policy (default 5).
+    pub warning: u32,
+    /// Weight of an info-level policy (default 1).
+    pub info: u32,
+}
+
+impl Default for ScoreWeights {
+    fn default() -> Self {
+        ScoreWeights {
+            error: 10,
+            warning: 5,
+            info: 1,
+        }
+    }
+}
+
+impl ScoreWeights {
+    /// The weight of a policy of severity `s`.
+    pub fn of(&self, s: crate::findings::Severity) -> u32 {
+        match s {
+            crate::findings::Severity::Error => self.error,
+            crate::findings::Severity::Warning => self.warning,
+            crate::findings::Severity::Info => self.info,
         }
     }
 }
@@ -159,6 +195,14 @@ impl Config {
                 file: file.to_string(),
                 pos: pos_of_offset(text, text.find("policy-memory-mb").unwrap_or(0)),
                 message: "policy-memory-mb must be greater than 0".to_string(),
+            });
+        }
+        let w = config.score;
+        if w.error == 0 && w.warning == 0 && w.info == 0 {
+            return Err(ConfigError {
+                file: file.to_string(),
+                pos: pos_of_offset(text, text.find("[score]").unwrap_or(0)),
+                message: "[score]: every weight is 0, so no product could have a score; give at least one severity a weight above 0".to_string(),
             });
         }
         Ok(config)
@@ -276,6 +320,34 @@ mod tests {
         assert!(c.lenient_keys && !c.resolve_refs);
         let e = Config::parse("extra-products = [\"a/[b\"]\n", "m.toml").unwrap_err();
         assert!(e.message.contains("invalid glob"), "{}", e.message);
+    }
+
+    #[test]
+    fn score_weights_parse_and_are_validated_at_their_line() {
+        let c = Config::parse("[score]\nerror = 20\ninfo = 0\n", "m.toml").unwrap();
+        assert_eq!(
+            c.score,
+            ScoreWeights {
+                error: 20,
+                warning: 5,
+                info: 0
+            }
+        );
+        let e = Config::parse("\n[score]\nerror = -1\n", "m.toml").unwrap_err();
+        assert_eq!(e.pos.line, 3, "{e}");
+        let e = Config::parse("[score]\nerrors = 3\n", "m.toml").unwrap_err();
+        assert_eq!(e.pos.line, 2, "{e}");
+        assert!(e.message.contains("unknown field `errors`"), "{e}");
+        let e = Config::parse(
+            "exclude = []\n[score]\nerror = 0\nwarning = 0\ninfo = 0\n",
+            "m.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("m.toml:2:1: [score]: every weight is 0"),
+            "{e}"
+        );
     }
 
     #[test]

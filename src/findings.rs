@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::descriptor::Pos;
 
@@ -53,7 +53,7 @@ impl FromStr for Severity {
 }
 
 /// A span in a file: 1-based start line and column, and its end (exclusive, on the same line).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// Repo-relative path of the file.
     pub file: String,
@@ -112,7 +112,9 @@ pub const POLICY_WAIVER: &str = "meshgate.waiver";
 /// What the gate does with a finding. Waivers and the baseline change the gate, not the facts:
 /// a waived or baselined finding is still a finding of its product (its outcome stays `fail`,
 /// its status counts it), but it fails nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Disposition {
     /// Counts towards the exit code (the default; not written in JSON).
@@ -141,7 +143,7 @@ impl Disposition {
 }
 
 /// The waiver that waived a finding, as the finding carries it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct WaiverRef {
     /// Where the waiver is written (its waiver file, line and column).
     pub location: Location,
@@ -154,7 +156,7 @@ pub struct WaiverRef {
 }
 
 /// One problem found on one data product, or on one domain's `domain.yaml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Repo-relative path of the product descriptor; `null` for a finding on a domain file
     /// (then `domain` is set) or on the repository itself.
@@ -182,10 +184,10 @@ pub struct Finding {
     pub fingerprint: String,
     /// Whether it counts towards the exit code, or a waiver or the baseline set it aside (set
     /// when the report is assembled). Not written in JSON when `open`.
-    #[serde(skip_serializing_if = "Disposition::is_open")]
+    #[serde(default, skip_serializing_if = "Disposition::is_open")]
     pub disposition: Disposition,
     /// The waiver, when `disposition` is `waived`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Box<WaiverRef>>,
 }
 

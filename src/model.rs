@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::descriptor::{Format, Standard};
 use crate::findings::{
@@ -24,7 +24,7 @@ use crate::rules::POLICY_ERROR_ID;
 
 /// What a product's findings say about it. A fact about the product, independent of
 /// `--fail-on` (which decides only the exit code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Checked: no error- or warning-level finding (info findings may exist).
@@ -289,6 +289,8 @@ pub struct Summary {
 pub struct DomainSummary {
     /// Domain name (`null` groups products outside any domain).
     pub name: Option<String>,
+    /// The owner team its `domain.yaml` names (`owner.team`, or `owner` when a string).
+    pub owner: Option<String>,
     /// Products in it.
     pub products: usize,
     /// Of which passing.
@@ -315,6 +317,7 @@ impl DomainSummary {
     fn new(name: Option<String>) -> DomainSummary {
         DomainSummary {
             name,
+            owner: None,
             products: 0,
             passing: 0,
             warning: 0,
@@ -376,6 +379,8 @@ pub struct Parts {
     pub errors: Vec<RunError>,
     /// The mesh's domain names (each gets a summary row, even without products).
     pub domains: Vec<String>,
+    /// The owner team of each domain that names one in its `domain.yaml`.
+    pub owners: BTreeMap<String, String>,
     /// Policy × product evaluations performed.
     pub evaluations: usize,
     /// Whether the shipped library was used.
@@ -406,6 +411,7 @@ impl Report {
             policies,
             errors,
             domains,
+            owners,
             evaluations,
             builtin_library,
             fail_on,
@@ -577,6 +583,9 @@ impl Report {
         }
         // Named domains first (sorted), then products outside any domain.
         let mut domain_rows: Vec<DomainSummary> = per.into_values().collect();
+        for d in &mut domain_rows {
+            d.owner = d.name.as_ref().and_then(|n| owners.get(n)).cloned();
+        }
         domain_rows.sort_by(|a, b| (a.name.is_none(), &a.name).cmp(&(b.name.is_none(), &b.name)));
         Report {
             findings,

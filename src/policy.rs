@@ -79,7 +79,9 @@ pub struct PolicySource {
 
 /// How demanding a policy is (`custom.level`): bronze is what every product must meet, silver
 /// and gold rank the products that go further.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     /// What any product must have (the default).

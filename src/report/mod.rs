@@ -1,13 +1,16 @@
 //! Renderers: one per output format, all drawing from the same [`Report`](crate::model::Report).
 
+pub mod badge;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod list;
 pub mod markdown;
 pub mod sarif;
+pub mod scorecard;
 pub mod testrun;
 
 use std::io::{self, Write};
