@@ -194,6 +194,13 @@ enum Command {
         /// folder with the policies of that commit.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
         history: Option<u32>,
+        /// With --history: walk the history from this day on (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", requires = "history", value_parser = crate::history::parse_since)]
+        history_since: Option<String>,
+        /// With --history: judge every past commit by the policies of REF (e.g. HEAD: "had
+        /// today's rules applied then"), global and domain-local, instead of its own.
+        #[arg(long, value_name = "REF", requires = "history")]
+        policies_at: Option<String>,
         /// Also write one report per domain, in the same format, into DIR (`<domain>.md`,
         /// `.json` or `.html`; `_no-domain` for products outside any domain).
         #[arg(long, value_name = "DIR")]
@@ -544,6 +551,8 @@ pub fn run(cli: Cli) -> u8 {
             split_domains,
             badge_dir,
             history,
+            history_since,
+            policies_at,
             fail_under,
             threads,
             mesh,
@@ -586,6 +595,8 @@ pub fn run(cli: Cli) -> u8 {
                 split_domains,
                 badge_dir,
                 history,
+                history_since,
+                policies_at,
                 fail_under,
             };
             run_report(&opts, &inputs, format, output.as_ref())
@@ -838,6 +849,8 @@ struct ReportInputs {
     split_domains: Option<PathBuf>,
     badge_dir: Option<PathBuf>,
     history: Option<u32>,
+    history_since: Option<String>,
+    policies_at: Option<String>,
     fail_under: Option<f64>,
 }
 
@@ -912,7 +925,11 @@ fn run_report(
     let (from, fail_under) = (inputs.from.as_ref(), inputs.fail_under);
     // The history's commits are found first: outside git or in a shallow clone, stop early.
     let commits = match inputs.history {
-        Some(n) => Some(crate::history::commits(&opts.load.root, n as usize)?),
+        Some(n) => Some(crate::history::commits(
+            &opts.load.root,
+            n as usize,
+            inputs.history_since.as_deref(),
+        )?),
         None => None,
     };
     let config = crate::config::Config::load(&opts.load.root).map_err(|e| {
@@ -934,7 +951,12 @@ fn run_report(
     let mut board = score::board(&input, &config.score);
     board.comparison = previous.map(|p| score::compare(&board, &p));
     if let Some(commits) = &commits {
-        board.history = Some(crate::history::scores(opts, commits, &config.score)?);
+        board.history = Some(crate::history::scores(
+            opts,
+            commits,
+            &config.score,
+            inputs.policies_at.as_deref(),
+        )?);
     }
     write_report_files(&board, inputs, format)?;
     if output.is_some() || inputs.split_domains.is_none() {

@@ -483,3 +483,128 @@ fn history_outside_git_or_in_a_shallow_clone_is_exit_2() {
     );
     assert!(r.stderr.contains("fetch-depth: 0"), "{}", r.stderr);
 }
+
+/// Commits with the given dates: `git` with a fixed author and committer date.
+fn git_at(dir: &std::path::Path, date: &str, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn history_since_starts_the_walk_and_policies_at_rejudges_the_past() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    copy_tree(&common::repo().join("fixtures/mesh"), root);
+    for d in ["customers", "logistics", "orders"] {
+        std::fs::remove_dir_all(root.join("domains").join(d)).unwrap();
+    }
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git_at(
+        root,
+        "2026-01-10T12:00:00Z",
+        &["commit", "-q", "-m", "january"],
+    );
+    std::fs::write(root.join("notes.txt"), "x").unwrap();
+    git(root, &["add", "-A"]);
+    git_at(
+        root,
+        "2026-02-10T12:00:00Z",
+        &["commit", "-q", "-m", "february"],
+    );
+    // March: the board adopts one global policy that no product passes (it replaces the
+    // shipped library, which stood in before).
+    std::fs::create_dir_all(root.join("policies")).unwrap();
+    std::fs::write(
+        root.join("policies/strict.rego"),
+        "package board.strict\n\ndeny contains \"not yet\" if true\n",
+    )
+    .unwrap();
+    git(root, &["add", "-A"]);
+    git_at(
+        root,
+        "2026-03-10T12:00:00Z",
+        &["commit", "-q", "-m", "march"],
+    );
+
+    let history = |args: &[&str]| -> Vec<(String, f64)> {
+        let mut all = vec!["report", "--format", "json"];
+        all.extend_from_slice(args);
+        let r = meshgate_in(root, &all);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        doc["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["date"].as_str().unwrap()[..10].to_string(),
+                    p["mean"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let all = history(&["--history", "10"]);
+    let days: Vec<&str> = all.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(days, ["2026-01-10", "2026-02-10", "2026-03-10"]);
+    // Each commit is judged by its own policies: the library in January and February (the
+    // same mesh: the same mean), the strict policy, which every product fails, in March.
+    assert_eq!(all[0].1, all[1].1);
+    assert!(all[2].1 < all[0].1, "{all:?}");
+    // --history-since: the walk starts on that day.
+    let since = history(&["--history", "10", "--history-since", "2026-02-01"]);
+    assert_eq!(since, all[1..].to_vec());
+    // --policies-at HEAD: had March's rules applied in January (the mesh did not change, so
+    // every point scores as March does).
+    let rejudged = history(&["--history", "10", "--policies-at", "HEAD"]);
+    assert!(
+        rejudged.iter().all(|(_, mean)| *mean == all[2].1),
+        "{rejudged:?}"
+    );
+    // ... and by January's policies (the library), March scores as January did.
+    let first = history(&["--history", "10", "--policies-at", "HEAD~2"]);
+    assert!(first.iter().all(|(_, mean)| *mean == all[0].1), "{first:?}");
+
+    // Errors: a date that is not one, a day after HEAD, a ref that is no commit.
+    for (args, says) in [
+        (
+            vec!["--history", "3", "--history-since", "last week"],
+            "is not a date YYYY-MM-DD",
+        ),
+        (
+            vec!["--history", "3", "--history-since", "2027-01-01"],
+            "no commit on or after that day",
+        ),
+        (
+            vec!["--history", "3", "--policies-at", "nope"],
+            "--policies-at nope: not a commit",
+        ),
+        (vec!["--history-since", "2026-01-01"], "--history"),
+    ] {
+        let mut all = vec!["report"];
+        all.extend(args.iter().copied());
+        let r = meshgate_in(root, &all);
+        assert_eq!(r.code, 2, "{all:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{all:?}: {}", r.stderr);
+    }
+}
