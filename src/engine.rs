@@ -17,7 +17,7 @@ use crate::policy::{
     exception_name, Library, Origin, Policy, PolicySet, APPLICABLE_RULE, EXCEPTION_RULE,
 };
 use crate::product::Product;
-use crate::rego::{char_column, execution_timer, split_regorus_error};
+use crate::rego::{char_column, execution_timer, rule_ref, split_regorus_error};
 use crate::rules::{BAD_PATH, POLICY_ERROR_ID};
 use crate::view::check_view_path;
 
@@ -249,25 +249,6 @@ fn error_help(message: &str) -> Option<String> {
         return Some("the rule ran past the time limit: make it cheaper, or raise `policy-timeout-ms` in meshgate.toml".to_string());
     }
     None
-}
-
-/// A Rego reference to `data.<package>.<rule>`, bracketing segments that are not identifiers.
-fn rule_ref(package: &str, rule: &str) -> String {
-    let mut out = String::from("data");
-    for seg in package.split('.').chain([rule]) {
-        let ident = seg
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if ident {
-            out.push('.');
-            out.push_str(seg);
-        } else {
-            out.push_str(&format!("[{}]", serde_json::Value::from(seg)));
-        }
-    }
-    out
 }
 
 /// Package of the module meshgate adds to each worker's engine to evaluate every rule of a set

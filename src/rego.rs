@@ -141,6 +141,25 @@ pub fn rule_definitions(
     out
 }
 
+/// A Rego reference to `data.<package>.<rule>`, bracketing segments that are not identifiers.
+pub fn rule_ref(package: &str, rule: &str) -> String {
+    let mut out = String::from("data");
+    for seg in package.split('.').chain([rule]) {
+        let ident = seg
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ident {
+            out.push('.');
+            out.push_str(seg);
+        } else {
+            out.push_str(&format!("[{}]", serde_json::Value::from(seg)));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -684,7 +684,7 @@ fn run_one(
     if coverage {
         engine.set_enable_coverage(true);
     }
-    match engine.eval_rule(format!("{}.{}", package_ref(&t.package), t.name)) {
+    match engine.eval_rule(crate::rego::rule_ref(&t.package, &t.name)) {
         Ok(Value::Bool(true)) => result.outcome = Outcome::Pass,
         Ok(Value::Undefined) => {
             result.outcome = Outcome::Fail;
@@ -718,25 +718,6 @@ fn run_one(
         None
     };
     (result, report)
-}
-
-/// `data.<package>`, bracketing segments that are not identifiers.
-fn package_ref(package: &str) -> String {
-    let mut out = String::from("data");
-    for seg in package.split('.') {
-        let ident = seg
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if ident {
-            out.push('.');
-            out.push_str(seg);
-        } else {
-            out.push_str(&format!("[{}]", serde_json::Value::from(seg)));
-        }
-    }
-    out
 }
 
 fn run_in_pool(opts: &TestOptions) -> Result<TestRun, TestFatal> {
