@@ -770,6 +770,31 @@ fn markdown_fits_a_pull_request_comment() {
 }
 
 #[test]
+fn markdown_never_says_passed_when_it_did_not_gate() {
+    let verdict = |extra: &[&str]| {
+        let md = check(&fixture_mesh(), "markdown", extra).stdout;
+        md.lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(verdict(&[]), "### meshgate: failed");
+    // `--fail-on never` exits 0 with error findings: the comment must not read "passed".
+    assert_eq!(
+        verdict(&["--fail-on", "never"]),
+        "### meshgate: not gating (`--fail-on never`)"
+    );
+    let clean = common::mesh_with_product(DESCRIPTOR);
+    write(
+        clean.path(),
+        "policies/none.rego",
+        "package test.none
+
+deny contains \"x\" if false
+",
+    );
+    let md = check(clean.path(), "markdown", &["--fail-on", "never"]).stdout;
+    assert!(md.starts_with("### meshgate: passed"), "{md}");
+}
+
+#[test]
 fn list_products_refuses_the_ci_formats() {
     let r = meshgate(&[
         "check",
