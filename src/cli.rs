@@ -168,6 +168,11 @@ enum Command {
         /// With --impact: exit 1 when the policy change makes a product newly fail.
         #[arg(long, requires = "impact")]
         fail_on_impact: bool,
+        /// Check only the K-th of N shards of the products (1 <= K <= N), balanced by
+        /// descriptor size; the whole mesh is still loaded. `meshgate merge` joins the JSON
+        /// results of the N shards into the result of the whole run.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<scope::Shard>,
     },
     /// The governance board's report: a score and a level per product, a scorecard per
     /// domain and the mesh overview, from the evaluation `check` runs (or a saved result).
@@ -462,6 +467,7 @@ pub fn run(cli: Cli) -> u8 {
             changed_since,
             impact,
             fail_on_impact,
+            shard,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -490,6 +496,7 @@ pub fn run(cli: Cli) -> u8 {
                 baseline: None,
                 changed_since,
                 impact,
+                shard,
             };
             if list_products {
                 if !matches!(format, report::Format::Human | report::Format::Json) {
@@ -579,6 +586,7 @@ pub fn run(cli: Cli) -> u8 {
                 baseline: None,
                 changed_since: None,
                 impact: false,
+                shard: None,
             };
             let inputs = ReportInputs {
                 from,

@@ -81,9 +81,37 @@ pub struct Selection {
     pub because: Vec<Vec<Reason>>,
     /// The change the run selected by, in a changed-only run.
     pub change: Option<crate::git::ChangeSet>,
+    /// In a sharded run (`--shard K/N`), the products the other selections chose that
+    /// another shard checks (`other_shards[i]` for `Mesh::products[i]`; empty otherwise).
+    pub other_shards: Vec<bool>,
 }
 
 impl Selection {
+    /// Whether product `i` is part of the run's scope: checked here, or by another shard.
+    pub fn in_run(&self, i: usize) -> bool {
+        self.selected.get(i).copied().unwrap_or(false)
+            || self.other_shards.get(i).copied().unwrap_or(false)
+    }
+
+    /// Keeps selected only the products of `shard` among those selected (see
+    /// [`Shard::assign`]); `sizes[i]` is the descriptor size of product `i`, `paths[i]` its path.
+    pub fn shard(&mut self, shard: Shard, sizes: &[u64], paths: &[&str]) {
+        let candidates: Vec<usize> = (0..self.selected.len())
+            .filter(|&i| self.selected[i])
+            .collect();
+        let items: Vec<(u64, &str)> = candidates.iter().map(|&i| (sizes[i], paths[i])).collect();
+        let owner = Shard::assign(&items, shard.count);
+        self.other_shards = vec![false; self.selected.len()];
+        for (&i, &o) in candidates.iter().zip(&owner) {
+            if o + 1 != shard.index {
+                self.selected[i] = false;
+                self.other_shards[i] = true;
+                if let Some(why) = self.because.get_mut(i) {
+                    why.clear();
+                }
+            }
+        }
+    }
     /// Deselects the products selected only because a policy changed (for `--impact`, which
     /// reports what the policy change does to them instead of failing the gate on it).
     pub fn leave_policy_changes_to_impact(&mut self) {
@@ -99,6 +127,73 @@ impl Selection {
                 why.clear();
             }
         }
+    }
+}
+
+/// One of `count` parts of the products (`--shard K/N`, 1-based `index`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Shard {
+    /// Which part, from 1 to `count`.
+    pub index: u32,
+    /// How many parts.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The shard (0-based) of each item `(size, path)`: items sorted by size, largest first
+    /// (path ascending among equal sizes), each to the shard with the least total size so far
+    /// (the lowest-numbered among equals). Deterministic: it depends on the items only, never
+    /// on their order or on the thread count.
+    pub fn assign(items: &[(u64, &str)], count: u32) -> Vec<u32> {
+        let count = count.max(1) as usize;
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| items[b].0.cmp(&items[a].0).then(items[a].1.cmp(items[b].1)));
+        let mut load = vec![0u64; count];
+        let mut owner = vec![0u32; items.len()];
+        for i in order {
+            let least = (0..count).min_by_key(|&s| (load[s], s)).unwrap_or(0);
+            load[least] = load[least].saturating_add(items[i].0);
+            owner[i] = u32::try_from(least).unwrap_or(0);
+        }
+        owner
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let bad = || {
+            format!("`{text}` is not a shard: give K/N, the K-th of N shards, with 1 <= K <= N (e.g. 2/8)")
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let k: u32 = k.trim().parse().map_err(|_| bad())?;
+        let n: u32 = n.trim().parse().map_err(|_| bad())?;
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { index: k, count: n })
+    }
+}
+
+impl From<Shard> for String {
+    fn from(s: Shard) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for Shard {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Shard, String> {
+        s.parse()
     }
 }
 
