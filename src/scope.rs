@@ -198,7 +198,7 @@ impl TryFrom<String> for Shard {
 }
 
 /// Why a changed-only run selected a product: what changed, and the file or product concerned.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Reason {
     /// What kind of change.
     pub reason: ReasonKind,
@@ -208,7 +208,9 @@ pub struct Reason {
 }
 
 /// The kinds of change that touch a product (JSON: kebab-case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReasonKind {
     /// Its descriptor was added or changed.
