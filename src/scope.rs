@@ -411,6 +411,48 @@ mod tests {
     }
 
     #[test]
+    fn shards_parse_from_k_over_n() {
+        assert_eq!("2/8".parse(), Ok(Shard { index: 2, count: 8 }));
+        assert_eq!("1/1".parse(), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/2", "3/2", "1/0", "junk", "1/", "/1", "1/2/3", "-1/2"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_are_assigned_largest_first_whatever_the_order() {
+        let items = [(10, "a"), (7, "b"), (6, "c"), (5, "d"), (5, "e"), (1, "f")];
+        let owner = Shard::assign(&items, 2);
+        // 10→0, 7→1, 6→1 (13), 5 d→0 (15), 5 e→1 (18), 1 f→0 (16).
+        assert_eq!(owner, vec![0, 1, 1, 0, 1, 0]);
+        let mut reversed = items;
+        reversed.reverse();
+        let mut back = Shard::assign(&reversed, 2);
+        back.reverse();
+        assert_eq!(back, owner);
+        assert_eq!(Shard::assign(&items, 1), vec![0; 6]);
+    }
+
+    #[test]
+    fn sharding_a_selection_keeps_the_other_selections() {
+        let mut s = Selection {
+            selected: vec![true, false, true, true],
+            because: vec![Vec::new(); 4],
+            change: None,
+            other_shards: Vec::new(),
+        };
+        s.shard(
+            Shard { index: 1, count: 2 },
+            &[5, 100, 3, 4],
+            &["a", "b", "c", "d"],
+        );
+        // Among a (5), c (3), d (4): a→1st, d→2nd, c→2nd; b was never selected.
+        assert_eq!(s.selected, vec![true, false, false, false]);
+        assert_eq!(s.other_shards, vec![false, false, true, true]);
+        assert!(s.in_run(2) && !s.in_run(1));
+    }
+
+    #[test]
     fn scope_contains_only_what_is_under_it() {
         let dir = Scope {
             path: "domains/orders".into(),

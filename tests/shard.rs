@@ -1,0 +1,352 @@
+//! `check --shard K/N`, `merge` and `check --from`: the shards of a run, merged, are the run.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{meshgate, repo, statuses, write, Run};
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+/// Runs `check MESH --format json` with `extra` flags and returns the output (asserting exit 0
+/// or 1, a completed check).
+fn check_json(mesh: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["check", mesh, "--format", "json", "--now", NOW];
+    args.extend_from_slice(extra);
+    let r = meshgate(&args);
+    assert!(r.code == 0 || r.code == 1, "{mesh} {extra:?}: {}", r.stderr);
+    r
+}
+
+/// Saves each shard's JSON result of `check MESH --shard K/N` in `dir`; returns the files.
+fn shards(mesh: &str, n: u32, dir: &Path, extra: &[&str]) -> Vec<PathBuf> {
+    (1..=n)
+        .map(|k| {
+            let shard = format!("{k}/{n}");
+            let mut flags = vec!["--shard", shard.as_str()];
+            flags.extend_from_slice(extra);
+            let r = check_json(mesh, &flags);
+            let file = dir.join(format!("shard-{k}-of-{n}.json"));
+            std::fs::write(&file, r.stdout).unwrap();
+            file
+        })
+        .collect()
+}
+
+fn merge(files: &[PathBuf]) -> Run {
+    let mut args = vec!["merge".to_string()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    meshgate(&args)
+}
+
+#[test]
+fn merged_shards_equal_the_whole_run_byte_for_byte() {
+    for mesh in ["fixtures/mesh", "fixtures/standards"] {
+        let full = check_json(mesh, &[]);
+        for n in [1, 3] {
+            let dir = tempfile::tempdir().unwrap();
+            let files = shards(mesh, n, dir.path(), &[]);
+            let merged = merge(&files);
+            assert_eq!(merged.code, 0, "{mesh}: {}", merged.stderr);
+            assert_eq!(merged.stdout, full.stdout, "{mesh}, {n} shards");
+        }
+    }
+}
+
+#[test]
+fn merged_shards_of_a_scoped_run_equal_the_scoped_run() {
+    let mesh = "fixtures/mesh/domains/orders";
+    let full = check_json(mesh, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let files = shards(mesh, 2, dir.path(), &[]);
+    for f in &files {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        for (path, status) in statuses(&doc) {
+            if status != "not-selected" {
+                assert!(
+                    path.starts_with("domains/orders/"),
+                    "{path} outside the scope"
+                );
+            }
+        }
+    }
+    let merged = merge(&files);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert_eq!(merged.stdout, full.stdout);
+}
+
+/// The products each shard checks, with their descriptor sizes.
+fn checked_by_shard(mesh: &str, n: u32) -> Vec<BTreeMap<String, u64>> {
+    let dir = tempfile::tempdir().unwrap();
+    shards(mesh, n, dir.path(), &[])
+        .iter()
+        .map(|f| {
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            assert_eq!(doc["shard"], format!("{}/{n}", shard_index(f)));
+            statuses(&doc)
+                .into_iter()
+                .filter(|(_, s)| s != "not-selected")
+                .map(|(p, _)| {
+                    let size = std::fs::metadata(repo().join(mesh).join(&p)).unwrap().len();
+                    (p, size)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn shard_index(file: &Path) -> String {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    name.trim_start_matches("shard-")
+        .split('-')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn every_product_is_in_exactly_one_shard_and_shards_are_balanced_by_size() {
+    for mesh in ["fixtures/mesh", "fixtures/standards"] {
+        let full = check_json(mesh, &[]);
+        let doc: serde_json::Value = serde_json::from_str(&full.stdout).unwrap();
+        let all: Vec<String> = statuses(&doc).into_keys().collect();
+        for n in [2, 3, 4] {
+            let by_shard = checked_by_shard(mesh, n);
+            let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+            for shard in &by_shard {
+                for p in shard.keys() {
+                    *seen.entry(p).or_default() += 1;
+                }
+            }
+            for p in &all {
+                assert_eq!(seen.get(p.as_str()), Some(&1), "{mesh}, {n} shards: {p}");
+            }
+            // Greedy largest-first: no shard exceeds another by more than the largest
+            // descriptor, and none is empty while there are at least N products.
+            let loads: Vec<u64> = by_shard.iter().map(|s| s.values().sum()).collect();
+            let largest = by_shard
+                .iter()
+                .flat_map(|s| s.values())
+                .max()
+                .copied()
+                .unwrap();
+            let (lo, hi) = (loads.iter().min().unwrap(), loads.iter().max().unwrap());
+            assert!(hi - lo <= largest, "{mesh}, {n} shards: loads {loads:?}");
+            assert!(by_shard.iter().all(|s| !s.is_empty()), "{mesh}: {loads:?}");
+        }
+    }
+}
+
+#[test]
+fn a_shard_does_not_depend_on_the_thread_count() {
+    let one = check_json("fixtures/mesh", &["--shard", "2/3", "--threads", "1"]);
+    let four = check_json("fixtures/mesh", &["--shard", "2/3", "--threads", "4"]);
+    assert_eq!(one.stdout, four.stdout);
+}
+
+#[test]
+fn bad_shards_are_usage_errors() {
+    for bad in [
+        "0/2", "3/2", "1/0", "0/0", "x", "1/x", "2", "1/2/3", "-1/2", "",
+    ] {
+        let flag = format!("--shard={bad}");
+        let r = meshgate(&["check", "fixtures/mesh", &flag]);
+        assert_eq!(r.code, 2, "--shard {bad:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("--shard <K/N>") && r.stderr.contains("1 <= K <= N"),
+            "--shard {bad:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty());
+    }
+}
+
+#[test]
+fn merge_rejects_an_incomplete_or_repeated_set_of_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = shards("fixtures/mesh", 3, dir.path(), &[]);
+    let r = merge(&files[..2]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("shard is 3/3 missing"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+
+    let r = merge(&[files[0].clone(), files[1].clone(), files[1].clone()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("are both shard 2/3"), "{}", r.stderr);
+
+    let halves = shards("fixtures/mesh", 2, dir.path(), &[]);
+    let r = merge(&[files[0].clone(), halves[1].clone()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the same N"), "{}", r.stderr);
+}
+
+#[test]
+fn merge_rejects_results_of_different_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = |name: &str, text: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        f
+    };
+    let mesh = save("mesh.json", &check_json("fixtures/mesh", &[]).stdout);
+    let standards = save(
+        "standards.json",
+        &check_json("fixtures/standards", &[]).stdout,
+    );
+    let r = merge(&[mesh.clone(), standards.clone()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("mesh.json and") && r.stderr.contains("standards.json"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("their meshes"), "{}", r.stderr);
+
+    let never = save(
+        "never.json",
+        &check_json("fixtures/mesh", &["--fail-on", "never"]).stdout,
+    );
+    let r = merge(&[mesh.clone(), never]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--fail-on"), "{}", r.stderr);
+
+    // The same product checked in two inputs with different results.
+    let text = std::fs::read_to_string(&mesh).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let product = doc["products"][0]["path"].as_str().unwrap().to_string();
+    let status = doc["products"][0]["status"].as_str().unwrap().to_string();
+    doc["products"][0]["status"] = if status == "pass" { "fail" } else { "pass" }.into();
+    let edited = save("edited.json", &serde_json::to_string(&doc).unwrap());
+    let r = merge(&[mesh.clone(), edited]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains(&format!("both checked {product} with different results")),
+        "{}",
+        r.stderr
+    );
+
+    // The same product checked twice alike is one result.
+    let r = merge(&[mesh.clone(), mesh.clone()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let future = save(
+        "future.json",
+        &text.replacen("\"version\": 2", "\"version\": 99", 1),
+    );
+    let r = merge(&[mesh.clone(), future]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("future.json: JSON schema version 99"),
+        "{}",
+        r.stderr
+    );
+
+    let broken = save(
+        "broken.json",
+        "{\n  \"version\": 2,\n  \"products\": [,]\n}\n",
+    );
+    let r = merge(&[broken]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("broken.json:3:"), "{}", r.stderr);
+
+    let r = meshgate(&["merge"]);
+    assert_eq!(r.code, 2, "no inputs: {}", r.stderr);
+}
+
+#[test]
+fn from_renders_a_saved_or_merged_result_as_the_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = shards("fixtures/mesh", 3, dir.path(), &[]);
+    let merged = merge(&files);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    let saved = dir.path().join("all.json");
+    std::fs::write(&saved, &merged.stdout).unwrap();
+    let saved = saved.display().to_string();
+    for format in [
+        "human", "sarif", "junit", "github", "gitlab", "markdown", "json",
+    ] {
+        let direct = meshgate(&[
+            "check",
+            "fixtures/mesh",
+            "--format",
+            format,
+            "--now",
+            NOW,
+            "--color",
+            "never",
+        ]);
+        let from = meshgate(&[
+            "check",
+            "fixtures/mesh",
+            "--from",
+            &saved,
+            "--format",
+            format,
+            "--color",
+            "never",
+        ]);
+        assert_eq!(from.code, direct.code, "{format}: {}", from.stderr);
+        assert_eq!(from.stdout, direct.stdout, "{format}");
+    }
+    // The human format's snippets come from the mesh at PATH.
+    let human = meshgate(&[
+        "check",
+        "fixtures/mesh",
+        "--from",
+        &saved,
+        "--color",
+        "never",
+    ]);
+    assert!(human.stdout.contains(" | "), "{}", human.stdout);
+}
+
+#[test]
+fn from_does_not_take_evaluation_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("r.json");
+    write(
+        dir.path(),
+        "r.json",
+        check_json("fixtures/mesh", &[]).stdout,
+    );
+    let f = f.display().to_string();
+    for flags in [
+        vec!["--shard", "1/2"],
+        vec!["--fail-on", "never"],
+        vec!["--baseline", "b.json"],
+    ] {
+        let mut args = vec!["check", "fixtures/mesh", "--from", &f];
+        args.extend(flags.iter().copied());
+        let r = meshgate(&args);
+        assert_eq!(r.code, 2, "{flags:?}");
+        assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn report_from_a_merged_result_equals_report_from_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = shards("fixtures/mesh", 2, dir.path(), &[]);
+    let merged = dir.path().join("all.json");
+    std::fs::write(&merged, merge(&files).stdout).unwrap();
+    let whole = dir.path().join("whole.json");
+    std::fs::write(&whole, check_json("fixtures/mesh", &[]).stdout).unwrap();
+    let report = |f: &Path| {
+        let r = meshgate(&[
+            "report",
+            "fixtures/mesh",
+            "--from",
+            &f.display().to_string(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    assert_eq!(report(&merged), report(&whole));
+}
