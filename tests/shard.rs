@@ -350,3 +350,99 @@ fn report_from_a_merged_result_equals_report_from_the_whole_run() {
     };
     assert_eq!(report(&merged), report(&whole));
 }
+
+/// A mesh of three products with a policy, a used waiver and an expired one.
+fn waived_mesh(extra_waiver: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    for (name, body) in [
+        ("daily", "name: daily\nkind: x\n"),
+        ("weekly", "name: weekly\nowner: o\n"),
+        (
+            "monthly",
+            "name: monthly\nowner: o\nextra: padding padding padding\n",
+        ),
+    ] {
+        write(
+            root,
+            &format!("domains/orders/products/{name}/dataproduct.yaml"),
+            body,
+        );
+    }
+    write(
+        root,
+        "policies/owner.rego",
+        "package gov.owner\n\ndeny contains {\"msg\": \"no owner\", \"id\": \"owner-missing\"} if not input.owner\n\nwarn contains \"no kind\" if not input.kind\n",
+    );
+    let waiver = |product: &str, expires: &str| {
+        format!("  - product: domains/orders/products/{product}/dataproduct.yaml\n    policy: gov.owner\n    reason: migrating\n    approved_by: board\n    expires: {expires}\n")
+    };
+    write(
+        root,
+        "waivers.yaml",
+        format!(
+            "waivers:\n{}{}{extra_waiver}",
+            waiver("daily", "2026-03-01"),
+            waiver("weekly", "2025-12-01")
+        ),
+    );
+    t
+}
+
+fn json_here(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["check", ".", "--format", "json", "--now", NOW];
+    args.extend_from_slice(extra);
+    let r = common::meshgate_in(dir, &args);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    r.stdout
+}
+
+fn merged_here(dir: &Path, n: u32) -> String {
+    let files: Vec<String> = (1..=n)
+        .map(|k| {
+            let f = dir.join(format!("s{k}.json"));
+            std::fs::write(&f, json_here(dir, &["--shard", &format!("{k}/{n}")])).unwrap();
+            f.display().to_string()
+        })
+        .collect();
+    let mut args = vec!["merge"];
+    args.extend(files.iter().map(String::as_str));
+    let r = common::meshgate_in(dir, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stdout
+}
+
+#[test]
+fn merged_shards_keep_waived_findings_and_waiver_problems() {
+    let t = waived_mesh("");
+    let full = json_here(t.path(), &[]);
+    let doc: serde_json::Value = serde_json::from_str(&full).unwrap();
+    assert_eq!(doc["summary"]["waived"], 1, "{doc:#}");
+    assert!(
+        full.contains("meshgate.waiver"),
+        "an expired waiver: {full}"
+    );
+    assert_eq!(merged_here(t.path(), 2), full);
+    assert_eq!(merged_here(t.path(), 3), full);
+}
+
+#[test]
+fn a_waiver_no_shard_uses_is_not_reported_unused_after_merge() {
+    // Documented: a shard cannot know whether another shard uses a waiver, as a PATH-scoped
+    // run cannot; the unsharded run reports it.
+    let unused = "  - product: domains/orders/products/gone/dataproduct.yaml\n    policy: gov.owner\n    reason: migrating\n    approved_by: board\n    expires: 2026-03-01\n";
+    let t = waived_mesh(unused);
+    let full = json_here(t.path(), &[]);
+    assert!(full.contains("\"unused\""), "{full}");
+    let merged = merge_doc(&merged_here(t.path(), 2));
+    let full = merge_doc(&full);
+    assert_eq!(merged["products"], full["products"]);
+    assert_eq!(
+        merged["summary"]["findings"]["warning"].as_u64().unwrap() + 1,
+        full["summary"]["findings"]["warning"].as_u64().unwrap()
+    );
+}
+
+fn merge_doc(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap()
+}
