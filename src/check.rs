@@ -92,8 +92,21 @@ pub fn list_products(opts: &CheckOptions) -> Result<mesh::Listing, Fatal> {
     let pool = thread_pool(opts.threads)?;
     let change = changes(opts)?;
     let mesh = pool.install(|| mesh::load(&opts.load))?;
-    let selection = mesh.select(&opts.scopes, change.as_ref(), true)?;
+    let mut selection = mesh.select(&opts.scopes, change.as_ref(), true)?;
+    shard(&mesh, &mut selection, opts.shard);
     Ok(mesh.listing(&selection.selected))
+}
+
+/// Narrows `selection` to `shard` (`--shard K/N`), balanced by descriptor size.
+fn shard(mesh: &Mesh, selection: &mut Selection, shard: Option<crate::scope::Shard>) {
+    let Some(shard) = shard else { return };
+    let sizes: Vec<u64> = mesh
+        .products
+        .iter()
+        .map(|p| mesh.sources.get(&p.path).map_or(0, |t| t.len() as u64))
+        .collect();
+    let paths: Vec<&str> = mesh.products.iter().map(|p| p.path.as_str()).collect();
+    selection.shard(shard, &sizes, &paths);
 }
 
 /// The change `--changed-since` names, read with git (`None` without the flag).
@@ -142,15 +155,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     if opts.impact {
         selection.leave_policy_changes_to_impact();
     }
-    if let Some(shard) = opts.shard {
-        let sizes: Vec<u64> = mesh
-            .products
-            .iter()
-            .map(|p| mesh.sources.get(&p.path).map_or(0, |t| t.len() as u64))
-            .collect();
-        let paths: Vec<&str> = mesh.products.iter().map(|p| p.path.as_str()).collect();
-        selection.shard(shard, &sizes, &paths);
-    }
+    shard(&mesh, &mut selection, opts.shard);
     let selected = &selection.selected;
     timings.phase("load");
     let data = mesh.data();

@@ -783,6 +783,19 @@ fn run_check(
             None => line,
         });
     }
+    if let Some(shard) = report.shard {
+        let checked = report.summary.products;
+        let line = format!(
+            "Shard {shard}: checked {checked} product{}, the other {} shard{} check the rest (--shard, balanced by descriptor size), with the whole mesh loaded for cross-product rules; `meshgate merge` joins the shards' JSON results.",
+            if checked == 1 { "" } else { "s" },
+            shard.count - 1,
+            if shard.count == 2 { "" } else { "s" }
+        );
+        render_opts.root = Some(match render_opts.root.take() {
+            Some(root) => format!("{root}\n{line}"),
+            None => line,
+        });
+    }
     let render_opts = &render_opts;
     write_output(output, |w| report::render(format, &report, render_opts, w))?;
     if format == report::Format::Github {
@@ -813,6 +826,11 @@ fn run_check(
         std::fs::write(path, baseline::record(&report.findings))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("meshgate: wrote the baseline {}", path.display());
+        if let Some(shard) = report.shard {
+            eprintln!(
+                "meshgate: warning: the baseline holds only the findings of shard {shard}: write it from a run of the whole mesh, or the other shards' findings will be new"
+            );
+        }
         if !report.scope.is_empty() {
             eprintln!(
                 "meshgate: warning: the baseline holds only the findings of {}: write it from a run of the whole mesh, or the other products' findings will be new",

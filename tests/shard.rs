@@ -142,6 +142,50 @@ fn every_product_is_in_exactly_one_shard_and_shards_are_balanced_by_size() {
 }
 
 #[test]
+fn a_shard_says_so_in_the_human_summary_and_in_the_listing() {
+    let r = meshgate(&[
+        "check",
+        "fixtures/mesh",
+        "--shard",
+        "2/3",
+        "--color",
+        "never",
+    ]);
+    assert!(
+        r.stdout
+            .contains("Shard 2/3: checked 6 products, the other 2 shards check the rest"),
+        "{}",
+        r.stdout
+    );
+    // --list-products lists the shard's products only.
+    let listed = |shard: &str| -> Vec<String> {
+        let r = meshgate(&[
+            "check",
+            "fixtures/mesh",
+            "--list-products",
+            "--format",
+            "json",
+            "--shard",
+            shard,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        doc["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let whole = listed("1/1");
+    let parts: Vec<Vec<String>> = ["1/2", "2/2"].iter().map(|s| listed(s)).collect();
+    assert!(!parts[0].is_empty() && !parts[1].is_empty());
+    let mut joined: Vec<String> = parts.concat();
+    joined.sort();
+    assert_eq!(joined, whole);
+}
+
+#[test]
 fn a_shard_does_not_depend_on_the_thread_count() {
     let one = check_json("fixtures/mesh", &["--shard", "2/3", "--threads", "1"]);
     let four = check_json("fixtures/mesh", &["--shard", "2/3", "--threads", "4"]);
