@@ -490,3 +490,57 @@ fn a_waiver_no_shard_uses_is_not_reported_unused_after_merge() {
 fn merge_doc(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap()
 }
+
+#[test]
+fn exit_codes_survive_merge_and_from() {
+    // A descriptor that does not parse (exit 1), then also a policy that errors (exit 2).
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(
+        root,
+        "domains/o/products/a/dataproduct.yaml",
+        "name: a\nkey: [unclosed\n",
+    );
+    write(
+        root,
+        "domains/o/products/b/dataproduct.yaml",
+        "name: b\nn: 0\n",
+    );
+    write(
+        root,
+        "policies/x.rego",
+        "package gov.x\n\ndeny contains \"no owner\" if not input.owner\n",
+    );
+    for (expected, policy) in [
+        (1, None),
+        (
+            2,
+            Some("package gov.div\n\ndeny contains msg if {\n\tx := 1 / input.n\n\tmsg := sprintf(\"%v\", [x])\n}\n"),
+        ),
+    ] {
+        if let Some(text) = policy {
+            write(root, "policies/div.rego", text);
+        }
+        let full = common::meshgate_in(root, &["check", ".", "--format", "json"]);
+        assert_eq!(full.code, expected, "{}", full.stderr);
+        std::fs::write(root.join("full.json"), &full.stdout).unwrap();
+        let from = common::meshgate_in(root, &["check", ".", "--from", "full.json", "--format", "json"]);
+        assert_eq!(from.code, expected, "{}", from.stderr);
+        assert_eq!(from.stdout, full.stdout);
+        for k in 1..=2 {
+            let s = common::meshgate_in(
+                root,
+                &["check", ".", "--format", "json", "--shard", &format!("{k}/2")],
+            );
+            std::fs::write(root.join(format!("s{k}.json")), s.stdout).unwrap();
+        }
+        let merged = common::meshgate_in(root, &["merge", "s1.json", "s2.json", "-o", "all.json"]);
+        assert_eq!(merged.code, 0, "{}", merged.stderr);
+        assert_eq!(
+            std::fs::read_to_string(root.join("all.json")).unwrap(),
+            full.stdout
+        );
+        let gate = common::meshgate_in(root, &["check", ".", "--from", "all.json"]);
+        assert_eq!(gate.code, expected, "{}", gate.stderr);
+    }
+}
