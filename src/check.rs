@@ -42,6 +42,8 @@ pub struct CheckOptions {
     pub policy_memory_mb: Option<u64>,
     /// The baseline to apply (`--baseline`), read by [`crate::baseline::load`].
     pub baseline: Option<crate::baseline::Baseline>,
+    /// Check only this shard of the products the other options select (`--shard K/N`).
+    pub shard: Option<crate::scope::Shard>,
 }
 
 /// How many threads per core meshgate uses at most: evaluation is CPU-bound, and the loading
@@ -90,8 +92,21 @@ pub fn list_products(opts: &CheckOptions) -> Result<mesh::Listing, Fatal> {
     let pool = thread_pool(opts.threads)?;
     let change = changes(opts)?;
     let mesh = pool.install(|| mesh::load(&opts.load))?;
-    let selection = mesh.select(&opts.scopes, change.as_ref(), true)?;
+    let mut selection = mesh.select(&opts.scopes, change.as_ref(), true)?;
+    shard(&mesh, &mut selection, opts.shard);
     Ok(mesh.listing(&selection.selected))
+}
+
+/// Narrows `selection` to `shard` (`--shard K/N`), balanced by descriptor size.
+fn shard(mesh: &Mesh, selection: &mut Selection, shard: Option<crate::scope::Shard>) {
+    let Some(shard) = shard else { return };
+    let sizes: Vec<u64> = mesh
+        .products
+        .iter()
+        .map(|p| mesh.sources.get(&p.path).map_or(0, |t| t.len() as u64))
+        .collect();
+    let paths: Vec<&str> = mesh.products.iter().map(|p| p.path.as_str()).collect();
+    selection.shard(shard, &sizes, &paths);
 }
 
 /// The change `--changed-since` names, read with git (`None` without the flag).
@@ -140,6 +155,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
     if opts.impact {
         selection.leave_policy_changes_to_impact();
     }
+    shard(&mesh, &mut selection, opts.shard);
     let selected = &selection.selected;
     timings.phase("load");
     let data = mesh.data();
@@ -224,6 +240,7 @@ fn check_in_pool(opts: &CheckOptions) -> Result<Report, Fatal> {
         _ => None,
     };
     let run = Run {
+        shard: opts.shard,
         builtin_library,
         fail_on: opts.fail_on,
         scopes: &opts.scopes,
@@ -246,6 +263,8 @@ pub(crate) fn clock_ns() -> i64 {
 
 /// How the check was run, as far as the result model needs to know.
 struct Run<'a> {
+    /// The shard checked (`--shard`).
+    shard: Option<crate::scope::Shard>,
     builtin_library: bool,
     fail_on: Option<Severity>,
     scopes: &'a [Scope],
@@ -262,7 +281,7 @@ struct Run<'a> {
 fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_>) -> Parts {
     let mut findings = std::mem::take(&mut mesh.builtin_findings);
     let selection = run.selection;
-    if !run.scopes.is_empty() || selection.change.is_some() {
+    if !run.scopes.is_empty() || selection.change.is_some() || run.shard.is_some() {
         retain_in_scope(&mut findings, &mesh, run.scopes, selection);
     }
     let mut excepted = Vec::new();
@@ -393,6 +412,7 @@ fn parts(mut mesh: Mesh, lib: Library, evaluations: Vec<Evaluation>, run: Run<'_
         builtin_library: run.builtin_library,
         fail_on: run.fail_on,
         scope: run.scopes.iter().map(|s| s.path.clone()).collect(),
+        shard: run.shard,
         change: selection.change.clone(),
         sources,
         waivers: run.waivers,
@@ -429,8 +449,8 @@ fn domain_in_scope(name: &str, scopes: &[Scope], mesh: &Mesh, selection: &Select
         || mesh
             .products
             .iter()
-            .zip(&selection.selected)
-            .any(|(p, &s)| s && p.domain.as_deref() == Some(name))
+            .enumerate()
+            .any(|(i, p)| selection.in_run(i) && p.domain.as_deref() == Some(name))
 }
 
 /// Keeps the built-in findings that concern the selection: those on a selected product, on a
@@ -448,6 +468,8 @@ fn retain_in_scope(
         .filter(|(_, &s)| s)
         .map(|(p, _)| p.path.as_str())
         .collect();
+    // In a sharded run, the mesh-level findings (domains, files) are every shard's: `merge`
+    // keeps one copy.
     let domains: std::collections::HashSet<&str> = mesh
         .domains
         .iter()

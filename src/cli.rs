@@ -168,6 +168,29 @@ enum Command {
         /// With --impact: exit 1 when the policy change makes a product newly fail.
         #[arg(long, requires = "impact")]
         fail_on_impact: bool,
+        /// Check only the K-th of N shards of the products (1 <= K <= N), balanced by
+        /// descriptor size; the whole mesh is still loaded. `meshgate merge` joins the JSON
+        /// results of the N shards into the result of the whole run.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<scope::Shard>,
+        /// Render a saved `check --format json` result (or a `meshgate merge` of shards) in
+        /// --format instead of evaluating; PATH is the mesh it came from (for snippets). The
+        /// exit code is the saved result's.
+        #[arg(long, value_name = "RESULT.json", conflicts_with_all = [
+            "shard", "changed_since", "baseline", "write_baseline", "list_products",
+            "parse_only", "fail_on", "evaluator", "now", "policy_memory_mb", "allow_empty",
+        ])]
+        from: Option<PathBuf>,
+    },
+    /// Merge the JSON results of `check --shard K/N` (every K of one N) or of checks of parts of
+    /// one mesh into the JSON result of one run, for `check --from` and `report --from`.
+    Merge {
+        /// The `check --format json` results to merge.
+        #[arg(required = true, value_name = "RESULT.json")]
+        files: Vec<PathBuf>,
+        /// Write the merged result to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// The governance board's report: a score and a level per product, a scorecard per
     /// domain and the mesh overview, from the evaluation `check` runs (or a saved result).
@@ -469,6 +492,8 @@ pub fn run(cli: Cli) -> u8 {
             changed_since,
             impact,
             fail_on_impact,
+            shard,
+            from,
         } => {
             let target = match scope::resolve_all(&paths) {
                 Ok(t) => t,
@@ -497,6 +522,7 @@ pub fn run(cli: Cli) -> u8 {
                 baseline: None,
                 changed_since,
                 impact,
+                shard,
             };
             if list_products {
                 if !matches!(format, report::Format::Human | report::Format::Json) {
@@ -539,6 +565,7 @@ pub fn run(cli: Cli) -> u8 {
                     &render_opts,
                     &baselines,
                     fail_on_impact,
+                    from.as_ref(),
                 )
             }
         }
@@ -588,6 +615,7 @@ pub fn run(cli: Cli) -> u8 {
                 baseline: None,
                 changed_since: None,
                 impact: false,
+                shard: None,
             };
             let inputs = ReportInputs {
                 from,
@@ -601,6 +629,7 @@ pub fn run(cli: Cli) -> u8 {
             };
             run_report(&opts, &inputs, format, output.as_ref())
         }
+        Command::Merge { files, output } => run_merge(&files, output.as_ref()),
         Command::Inspect {
             path,
             repo,
@@ -698,7 +727,19 @@ struct Baselines {
     write: Option<PathBuf>,
 }
 
-/// `meshgate check`.
+/// `meshgate merge`: exit 0 once the merged result is written, 2 when the inputs are not
+/// parts of one run.
+fn run_merge(files: &[PathBuf], output: Option<&PathBuf>) -> Result<u8, Stop> {
+    let inputs = files
+        .iter()
+        .map(|f| crate::merge::read(f))
+        .collect::<Result<Vec<_>, String>>()?;
+    let merged = crate::merge::merge(inputs)?;
+    write_output(output, |w| report::json::render(&merged, w))?;
+    Ok(0)
+}
+
+/// `meshgate check` (with `from`: `check --from`, rendering a saved result).
 fn run_check(
     mut opts: CheckOptions,
     format: report::Format,
@@ -706,6 +747,7 @@ fn run_check(
     render_opts: &RenderOptions,
     baselines: &Baselines,
     fail_on_impact: bool,
+    from: Option<&PathBuf>,
 ) -> Result<u8, Stop> {
     if let Some(path) = &baselines.read {
         opts.baseline = Some(baseline::load(path).map_err(|e| e.to_string())?);
@@ -716,7 +758,14 @@ fn run_check(
             "meshgate: warning: --evaluator vm does not report runtime errors inside rules (regorus's VM treats them as the rule not matching): a policy that errors may pass"
         );
     }
-    let report = check::check(opts).map_err(|e| e.to_string())?;
+    let report = match from {
+        Some(file) => {
+            let mut report = crate::merge::report(crate::merge::read(file)?)?;
+            crate::merge::load_sources(&mut report, &opts.load.root);
+            report
+        }
+        None => check::check(opts).map_err(|e| e.to_string())?,
+    };
     if !render_opts.quiet {
         for line in changed_note(&report) {
             eprintln!("meshgate: note: {line}");
@@ -739,6 +788,19 @@ fn run_check(
             if selected == 1 { "" } else { "s" },
             change.reference,
             report.summary.products_not_selected
+        );
+        render_opts.root = Some(match render_opts.root.take() {
+            Some(root) => format!("{root}\n{line}"),
+            None => line,
+        });
+    }
+    if let Some(shard) = report.shard {
+        let checked = report.summary.products;
+        let line = format!(
+            "Shard {shard}: checked {checked} product{}, the other {} shard{} check the rest (--shard, balanced by descriptor size), with the whole mesh loaded for cross-product rules; `meshgate merge` joins the shards' JSON results.",
+            if checked == 1 { "" } else { "s" },
+            shard.count - 1,
+            if shard.count == 2 { "" } else { "s" }
         );
         render_opts.root = Some(match render_opts.root.take() {
             Some(root) => format!("{root}\n{line}"),
@@ -775,6 +837,11 @@ fn run_check(
         std::fs::write(path, baseline::record(&report.findings))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("meshgate: wrote the baseline {}", path.display());
+        if let Some(shard) = report.shard {
+            eprintln!(
+                "meshgate: warning: the baseline holds only the findings of shard {shard}: write it from a run of the whole mesh, or the other shards' findings will be new"
+            );
+        }
         if !report.scope.is_empty() {
             eprintln!(
                 "meshgate: warning: the baseline holds only the findings of {}: write it from a run of the whole mesh, or the other products' findings will be new",

@@ -264,7 +264,7 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
 }
 
 /// What kind of run-level error happened (not tied to one product).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     /// A policy file that does not parse or compile.
@@ -296,7 +296,7 @@ impl ErrorKind {
 }
 
 /// A problem that stops part of the check from being done as asked (exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunError {
     /// What kind of problem.
     pub kind: ErrorKind,

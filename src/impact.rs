@@ -17,7 +17,7 @@ use crate::policy::{Origin, PolicySource};
 use crate::product::Product;
 
 /// What the policy change does to the mesh.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Impact {
     /// The ref given.
     pub reference: String,
@@ -34,7 +34,7 @@ pub struct Impact {
 }
 
 /// The difference in one domain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DomainImpact {
     /// Domain name (`null`: products outside any domain).
     pub name: Option<String>,
@@ -47,7 +47,7 @@ pub struct DomainImpact {
 }
 
 /// A product that newly fails.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FailingProduct {
     /// Repo-relative path.
     pub path: String,
@@ -57,7 +57,7 @@ pub struct FailingProduct {
 }
 
 /// A finding, in short.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Brief {
     /// Its code (`policy/id`).
     pub code: String,
@@ -68,7 +68,7 @@ pub struct Brief {
 }
 
 /// A finding whose severity changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SeverityChange {
     /// Repo-relative product path.
     pub product: String,

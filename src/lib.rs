@@ -26,6 +26,7 @@ pub mod history;
 pub mod impact;
 pub mod inspect;
 pub mod library;
+pub mod merge;
 pub mod mesh;
 pub mod model;
 pub mod policy;

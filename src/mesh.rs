@@ -313,6 +313,7 @@ impl Mesh {
                 selected,
                 because,
                 change: None,
+                other_shards: Vec::new(),
             });
         };
         let because = self.touched(change);
@@ -328,6 +329,7 @@ impl Mesh {
             selected,
             because,
             change: Some(change.clone()),
+            other_shards: Vec::new(),
         })
     }
 

@@ -355,6 +355,8 @@ pub struct Report {
     pub fail_on: Option<Severity>,
     /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
     pub scope: Vec<String>,
+    /// The shard of the products checked (`--shard K/N`), `None` for all of them.
+    pub shard: Option<crate::scope::Shard>,
     /// The change a changed-only run (`--changed-since`) selected its products by.
     pub change: Option<crate::git::ChangeSet>,
     /// The policy impact preview (`--impact`), set after [`Report::finish`].
@@ -389,6 +391,8 @@ pub struct Parts {
     pub fail_on: Option<Severity>,
     /// The parts of the mesh checked (repo-relative), empty for the whole mesh.
     pub scope: Vec<String>,
+    /// The shard of the products checked (`--shard K/N`), `None` for all of them.
+    pub shard: Option<crate::scope::Shard>,
     /// The change a changed-only run (`--changed-since`) selected its products by.
     pub change: Option<crate::git::ChangeSet>,
     /// Source texts for snippets.
@@ -416,6 +420,7 @@ impl Report {
             builtin_library,
             fail_on,
             scope,
+            shard,
             change,
             mut sources,
             waivers,
@@ -598,6 +603,7 @@ impl Report {
             builtin_library,
             fail_on,
             scope,
+            shard,
             change,
             impact: None,
             sources,

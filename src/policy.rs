@@ -129,7 +129,7 @@ pub const DEFAULT_REMEDIATION: &str = "default";
 
 /// `custom.remediation`: one text for every product, or a text per standard name (plus
 /// [`DEFAULT_REMEDIATION`] for the standards not listed). Serialized as written: a string or a map.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Remediation {
     /// The same advice for every standard.

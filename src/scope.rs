@@ -81,9 +81,37 @@ pub struct Selection {
     pub because: Vec<Vec<Reason>>,
     /// The change the run selected by, in a changed-only run.
     pub change: Option<crate::git::ChangeSet>,
+    /// In a sharded run (`--shard K/N`), the products the other selections chose that
+    /// another shard checks (`other_shards[i]` for `Mesh::products[i]`; empty otherwise).
+    pub other_shards: Vec<bool>,
 }
 
 impl Selection {
+    /// Whether product `i` is part of the run's scope: checked here, or by another shard.
+    pub fn in_run(&self, i: usize) -> bool {
+        self.selected.get(i).copied().unwrap_or(false)
+            || self.other_shards.get(i).copied().unwrap_or(false)
+    }
+
+    /// Keeps selected only the products of `shard` among those selected (see
+    /// [`Shard::assign`]); `sizes[i]` is the descriptor size of product `i`, `paths[i]` its path.
+    pub fn shard(&mut self, shard: Shard, sizes: &[u64], paths: &[&str]) {
+        let candidates: Vec<usize> = (0..self.selected.len())
+            .filter(|&i| self.selected[i])
+            .collect();
+        let items: Vec<(u64, &str)> = candidates.iter().map(|&i| (sizes[i], paths[i])).collect();
+        let owner = Shard::assign(&items, shard.count);
+        self.other_shards = vec![false; self.selected.len()];
+        for (&i, &o) in candidates.iter().zip(&owner) {
+            if o + 1 != shard.index {
+                self.selected[i] = false;
+                self.other_shards[i] = true;
+                if let Some(why) = self.because.get_mut(i) {
+                    why.clear();
+                }
+            }
+        }
+    }
     /// Deselects the products selected only because a policy changed (for `--impact`, which
     /// reports what the policy change does to them instead of failing the gate on it).
     pub fn leave_policy_changes_to_impact(&mut self) {
@@ -102,8 +130,75 @@ impl Selection {
     }
 }
 
+/// One of `count` parts of the products (`--shard K/N`, 1-based `index`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Shard {
+    /// Which part, from 1 to `count`.
+    pub index: u32,
+    /// How many parts.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The shard (0-based) of each item `(size, path)`: items sorted by size, largest first
+    /// (path ascending among equal sizes), each to the shard with the least total size so far
+    /// (the lowest-numbered among equals). Deterministic: it depends on the items only, never
+    /// on their order or on the thread count.
+    pub fn assign(items: &[(u64, &str)], count: u32) -> Vec<u32> {
+        let count = count.max(1) as usize;
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| items[b].0.cmp(&items[a].0).then(items[a].1.cmp(items[b].1)));
+        let mut load = vec![0u64; count];
+        let mut owner = vec![0u32; items.len()];
+        for i in order {
+            let least = (0..count).min_by_key(|&s| (load[s], s)).unwrap_or(0);
+            load[least] = load[least].saturating_add(items[i].0);
+            owner[i] = u32::try_from(least).unwrap_or(0);
+        }
+        owner
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let bad = || {
+            format!("`{text}` is not a shard: give K/N, the K-th of N shards, with 1 <= K <= N (e.g. 2/8)")
+        };
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let k: u32 = k.trim().parse().map_err(|_| bad())?;
+        let n: u32 = n.trim().parse().map_err(|_| bad())?;
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { index: k, count: n })
+    }
+}
+
+impl From<Shard> for String {
+    fn from(s: Shard) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for Shard {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Shard, String> {
+        s.parse()
+    }
+}
+
 /// Why a changed-only run selected a product: what changed, and the file or product concerned.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Reason {
     /// What kind of change.
     pub reason: ReasonKind,
@@ -113,7 +208,9 @@ pub struct Reason {
 }
 
 /// The kinds of change that touch a product (JSON: kebab-case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReasonKind {
     /// Its descriptor was added or changed.
@@ -311,6 +408,48 @@ mod tests {
             relative_to(Path::new("/a/x"), Path::new("/a/b")),
             PathBuf::from("../x")
         );
+    }
+
+    #[test]
+    fn shards_parse_from_k_over_n() {
+        assert_eq!("2/8".parse(), Ok(Shard { index: 2, count: 8 }));
+        assert_eq!("1/1".parse(), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/2", "3/2", "1/0", "junk", "1/", "/1", "1/2/3", "-1/2"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_are_assigned_largest_first_whatever_the_order() {
+        let items = [(10, "a"), (7, "b"), (6, "c"), (5, "d"), (5, "e"), (1, "f")];
+        let owner = Shard::assign(&items, 2);
+        // 10→0, 7→1, 6→1 (13), 5 d→0 (15), 5 e→1 (18), 1 f→0 (16).
+        assert_eq!(owner, vec![0, 1, 1, 0, 1, 0]);
+        let mut reversed = items;
+        reversed.reverse();
+        let mut back = Shard::assign(&reversed, 2);
+        back.reverse();
+        assert_eq!(back, owner);
+        assert_eq!(Shard::assign(&items, 1), vec![0; 6]);
+    }
+
+    #[test]
+    fn sharding_a_selection_keeps_the_other_selections() {
+        let mut s = Selection {
+            selected: vec![true, false, true, true],
+            because: vec![Vec::new(); 4],
+            change: None,
+            other_shards: Vec::new(),
+        };
+        s.shard(
+            Shard { index: 1, count: 2 },
+            &[5, 100, 3, 4],
+            &["a", "b", "c", "d"],
+        );
+        // Among a (5), c (3), d (4): a→1st, d→2nd, c→2nd; b was never selected.
+        assert_eq!(s.selected, vec![true, false, false, false]);
+        assert_eq!(s.other_shards, vec![false, false, true, true]);
+        assert!(s.in_run(2) && !s.in_run(1));
     }
 
     #[test]

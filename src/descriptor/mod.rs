@@ -163,7 +163,9 @@ impl Default for Limits {
 }
 
 /// The serialization a descriptor was written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// YAML 1.2 (core schema).
@@ -191,7 +193,9 @@ impl Format {
 }
 
 /// The descriptor standard a product follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum Standard {
     /// Bitol Open Data Product Standard (`apiVersion` + `kind: DataProduct`).
     #[serde(rename = "bitol-odps")]

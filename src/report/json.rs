@@ -32,6 +32,8 @@ struct Document<'a> {
     fail_on: Option<Severity>,
     scope: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<crate::scope::Shard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     changed_since: Option<ChangedSince<'a>>,
     builtin_library: bool,
     summary: &'a Summary,
@@ -55,6 +57,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         },
         fail_on: report.fail_on,
         scope: &report.scope,
+        shard: report.shard,
         changed_since: report.change.as_ref().map(|c| ChangedSince {
             reference: &c.reference,
             merge_base: &c.base,
