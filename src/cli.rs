@@ -400,6 +400,49 @@ fn write_output(
     }
 }
 
+/// The evaluation flags `check` and `report` share.
+struct Evaluation {
+    threads: Option<usize>,
+    evaluator: EvaluatorChoice,
+    allow_empty: bool,
+    now: Option<i64>,
+    policy_memory_mb: Option<u64>,
+}
+
+/// Finds the mesh root and scope of `paths` and sets up an evaluation as `check` and `report`
+/// run it (the worker-thread cap is said once on standard error); the options a command adds
+/// (`--fail-on`, `--shard`, …) keep their defaults.
+fn check_options(
+    paths: &[PathBuf],
+    mesh: &MeshArgs,
+    e: Evaluation,
+) -> Result<(Target, CheckOptions), String> {
+    let target = scope::resolve_all(paths).map_err(|e| e.to_string())?;
+    let (threads, note) = check::worker_threads(e.threads);
+    if let Some(note) = note {
+        eprintln!("meshgate: note: {note}");
+    }
+    let opts = CheckOptions {
+        load: mesh.settings(&target.root),
+        threads: Some(threads),
+        fail_on: None,
+        parse_only: false,
+        evaluator: match e.evaluator {
+            EvaluatorChoice::Vm => Evaluator::Vm,
+            EvaluatorChoice::Interpreter => Evaluator::Interpreter,
+        },
+        allow_empty: e.allow_empty,
+        scopes: target.scopes.clone(),
+        now_ns: e.now,
+        policy_memory_mb: e.policy_memory_mb,
+        baseline: None,
+        changed_since: None,
+        impact: false,
+        shard: None,
+    };
+    Ok((target, opts))
+}
+
 /// Where the check ran, for the human summary: said when only part of the mesh is checked
 /// (the root is then not the path given).
 fn target_line(target: &Target) -> Option<String> {
@@ -495,34 +538,27 @@ pub fn run(cli: Cli) -> u8 {
             shard,
             from,
         } => {
-            let target = match scope::resolve_all(&paths) {
+            let evaluation = Evaluation {
+                threads,
+                evaluator,
+                allow_empty,
+                now,
+                policy_memory_mb,
+            };
+            let (target, base) = match check_options(&paths, &mesh, evaluation) {
                 Ok(t) => t,
                 Err(e) => {
                     eprintln!("meshgate: error: {e}");
                     return 2;
                 }
             };
-            let (threads, note) = check::worker_threads(threads);
-            if let Some(note) = note {
-                eprintln!("meshgate: note: {note}");
-            }
             let opts = CheckOptions {
-                load: mesh.settings(&target.root),
-                threads: Some(threads),
                 fail_on: fail_on.threshold(),
                 parse_only,
-                evaluator: match evaluator {
-                    EvaluatorChoice::Vm => Evaluator::Vm,
-                    EvaluatorChoice::Interpreter => Evaluator::Interpreter,
-                },
-                allow_empty,
-                scopes: target.scopes.clone(),
-                now_ns: now,
-                policy_memory_mb,
-                baseline: None,
                 changed_since,
                 impact,
                 shard,
+                ..base
             };
             if list_products {
                 if !matches!(format, report::Format::Human | report::Format::Json) {
@@ -588,34 +624,19 @@ pub fn run(cli: Cli) -> u8 {
             now,
             policy_memory_mb,
         } => {
-            let target = match scope::resolve_all(&paths) {
-                Ok(t) => t,
+            let evaluation = Evaluation {
+                threads,
+                evaluator,
+                allow_empty,
+                now,
+                policy_memory_mb,
+            };
+            let opts = match check_options(&paths, &mesh, evaluation) {
+                Ok((_, opts)) => opts,
                 Err(e) => {
                     eprintln!("meshgate: error: {e}");
                     return 2;
                 }
-            };
-            let (threads, note) = check::worker_threads(threads);
-            if let Some(note) = note {
-                eprintln!("meshgate: note: {note}");
-            }
-            let opts = CheckOptions {
-                load: mesh.settings(&target.root),
-                threads: Some(threads),
-                fail_on: None,
-                parse_only: false,
-                evaluator: match evaluator {
-                    EvaluatorChoice::Vm => Evaluator::Vm,
-                    EvaluatorChoice::Interpreter => Evaluator::Interpreter,
-                },
-                allow_empty,
-                scopes: target.scopes.clone(),
-                now_ns: now,
-                policy_memory_mb,
-                baseline: None,
-                changed_since: None,
-                impact: false,
-                shard: None,
             };
             let inputs = ReportInputs {
                 from,
