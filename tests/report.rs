@@ -330,20 +330,25 @@ fn split_domains_and_badges() {
 }
 
 fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git");
+    git_with(dir, None, args);
+}
+
+/// Runs git in `dir` as a fixed user, with the author and committer date `date` when given.
+fn git_with(dir: &std::path::Path, date: Option<&str>, args: &[&str]) {
+    let mut cmd = std::process::Command::new("git");
+    cmd.arg("-C").arg(dir).args([
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ]);
+    if let Some(date) = date {
+        cmd.env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+    }
+    let out = cmd.args(args).output().expect("git");
     assert!(
         out.status.success(),
         "git {args:?}: {}",
@@ -484,29 +489,9 @@ fn history_outside_git_or_in_a_shallow_clone_is_exit_2() {
     assert!(r.stderr.contains("fetch-depth: 0"), "{}", r.stderr);
 }
 
-/// Commits with the given dates: `git` with a fixed author and committer date.
+/// `git` with a fixed author and committer date.
 fn git_at(dir: &std::path::Path, date: &str, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    git_with(dir, Some(date), args);
 }
 
 #[test]

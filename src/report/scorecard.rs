@@ -87,6 +87,33 @@ fn domain_name(d: &DomainCard) -> String {
         .map_or_else(|| "(no domain)".to_string(), cell)
 }
 
+/// A `### title` table of failing policies ranked by the products they hit (nothing when none).
+fn failing_table(
+    out: &mut dyn Write,
+    title: &str,
+    hits: &[crate::score::PolicyHits],
+) -> io::Result<()> {
+    if hits.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n### {title}\n")?;
+    writeln!(
+        out,
+        "| Policy | Level | Severity | Products |\n|---|---|---|--:|"
+    )?;
+    for h in hits {
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            cell(&h.policy),
+            h.level.as_str(),
+            h.severity,
+            h.products
+        )?;
+    }
+    Ok(())
+}
+
 fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
     let m = &b.mesh;
     writeln!(out, "# Data mesh governance report\n")?;
@@ -185,23 +212,7 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out)?;
         }
     }
-    if !m.failing_policies.is_empty() {
-        writeln!(out, "\n### Policies failing most\n")?;
-        writeln!(
-            out,
-            "| Policy | Level | Severity | Products |\n|---|---|---|--:|"
-        )?;
-        for h in &m.failing_policies {
-            writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
-                cell(&h.policy),
-                h.level.as_str(),
-                h.severity,
-                h.products
-            )?;
-        }
-    }
+    failing_table(out, "Policies failing most", &m.failing_policies)?;
     if let Some(c) = cmp.filter(|c| !c.products.is_empty()) {
         writeln!(out, "\n### Products that changed\n")?;
         writeln!(
@@ -264,23 +275,7 @@ fn markdown(b: &Board, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "\nNo products.")?;
             continue;
         }
-        if !d.failing_policies.is_empty() {
-            writeln!(out, "\n### What to fix first\n")?;
-            writeln!(
-                out,
-                "| Policy | Level | Severity | Products |\n|---|---|---|--:|"
-            )?;
-            for h in &d.failing_policies {
-                writeln!(
-                    out,
-                    "| `{}` | {} | {} | {} |",
-                    cell(&h.policy),
-                    h.level.as_str(),
-                    h.severity,
-                    h.products
-                )?;
-            }
-        }
+        failing_table(out, "What to fix first", &d.failing_policies)?;
         if !d.worst.is_empty() {
             writeln!(out, "\n### Lowest scores\n")?;
             for (i, w) in d.worst.iter().enumerate() {
